@@ -1,0 +1,76 @@
+# Two commands do everything on a fresh Debian 12 machine: `make book` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+JB := $(BIN)/jupyter-book
+STAMP := $(VENV)/.installed
+APT_PACKAGES := $(shell grep -v '^\s*\#' apt.txt)
+JB_FLAGS := -n -W --keep-going
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+export PYTHONHASHSEED := 0
+export SOURCE_DATE_EPOCH := 1767225600
+export MPLBACKEND := Agg
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: help setup apt venv book html pdf outputs test bench clean _pdf _clear-cache
+
+help:
+	@echo "make book     set up, execute every chapter, build HTML (_build/html) and PDF (_build/latex/book.pdf)"
+	@echo "make test     set up, build both books, run the whole test suite (unit, data, nbval, browser, PDF)"
+	@echo "make html | make pdf | make outputs (re-execute notebooks, store outputs) | make clean"
+
+setup: apt venv
+
+# Debian packages from apt.txt: installed when run as root, otherwise print the exact command.
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "Installing Debian packages:" $$missing; \
+	    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	    rm -rf $(HOME)/.cache/matplotlib $(VENV)/.mplconfig; \
+	  else \
+	    echo "Missing Debian packages. Run this, then re-run make:"; \
+	    echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends $$missing"; \
+	    exit 1; \
+	  fi; \
+	fi
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install -q --no-deps -e .
+	touch $(STAMP)
+
+_clear-cache:
+	rm -rf _build/.jupyter_cache _build/jupyter_execute
+
+# Full builds always re-execute: the execution cache does not see changes to data/ or aicluster/.
+html: setup _clear-cache
+	$(JB) build . --all --builder html $(JB_FLAGS)
+
+_pdf:
+	$(JB) build . --all --builder pdflatex $(JB_FLAGS)
+	@ls -l _build/latex/book.pdf
+
+pdf: setup _clear-cache _pdf
+
+book: html
+	$(MAKE) _pdf
+
+outputs: setup
+	$(BIN)/python scripts/store_outputs.py
+
+test: book
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/bench_pointpattern.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,91 @@
+"""Figure style: a CJK-capable font, a colour-blind-safe palette, and byte-stable PNGs."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+
+CJK_FONT = "Noto Sans CJK SC"
+# Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = {
+    "orange": "#E69F00", "sky": "#56B4E9", "green": "#009E73", "yellow": "#F0E442",
+    "blue": "#0072B2", "vermillion": "#D55E00", "purple": "#CC79A7", "black": "#000000",
+    "grey": "#999999",
+}
+DISTRICT_COLOURS = {"haidian": PALETTE["blue"], "shijingshan": PALETTE["vermillion"],
+                    "mentougou": PALETTE["green"]}
+DPI = 150
+
+
+class MissingCJKFont(RuntimeError):
+    pass
+
+
+def _font_available(family: str) -> bool:
+    return any(f.name == family for f in font_manager.fontManager.ttflist)
+
+
+def ensure_cjk_font(family: str = CJK_FONT) -> str:
+    """Make `family` usable by matplotlib, rebuilding a font cache made before it was installed."""
+    if not _font_available(family):
+        # A cache written before fonts-noto-cjk was installed does not list it: rebuild once.
+        manager = font_manager._load_fontmanager(try_read_cache=False)
+        font_manager.fontManager = manager
+        font_manager.findfont = manager.findfont  # matplotlib binds these at import time
+        font_manager.get_font_names = manager.get_font_names
+    if not _font_available(family):
+        raise MissingCJKFont(
+            f"The font {family!r} is not installed, so Chinese text cannot be drawn. "
+            "Install it with: sudo apt-get install fonts-noto-cjk (then re-run)."
+        )
+    return family
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib defaults (call once per notebook, via aicluster.setup())."""
+    plt.rcParams.update(book_rc())
+
+
+def book_rc() -> dict:
+    """The book's matplotlib settings, for plt.rc_context or rcParams.update."""
+    family = ensure_cjk_font()
+    return {
+        # Latin glyphs from DejaVu Sans, Chinese ones by per-glyph fallback to the CJK font.
+        "font.family": ["DejaVu Sans", family],
+        "axes.unicode_minus": False,
+        "figure.dpi": 100,
+        "savefig.dpi": DPI,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titleweight": "bold",
+        "axes.prop_cycle": matplotlib.cycler(color=[PALETTE[k] for k in (
+            "blue", "vermillion", "green", "orange", "purple", "sky", "yellow", "black")]),
+        "svg.hashsalt": "aicluster",
+        "path.simplify": True,
+    }
+
+
+def png_bytes(fig) -> bytes:
+    """PNG of `fig` with no timestamp or software version, so reruns are byte-identical."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    return buf.getvalue()
+
+
+def save_png(fig, path: Path | str) -> Path:
+    """Write `fig` to `path` deterministically, only rewriting the file when bytes change."""
+    return write_if_changed(path, png_bytes(fig))
+
+
+def write_if_changed(path: Path | str, data: bytes) -> Path:
+    """Write `data` to `path` unless the file already holds exactly these bytes."""
+    path = Path(path)
+    if not path.exists() or path.read_bytes() != data:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path

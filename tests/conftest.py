@@ -1,0 +1,28 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = ROOT / "_build"
+
+
+@pytest.fixture(scope="session")
+def html_dir() -> Path:
+    index = BUILD / "html" / "index.html"
+    if not index.exists():
+        pytest.fail(f"{index} is missing: build the book first (`make book`, which `make test` runs)")
+    return index.parent
+
+
+@pytest.fixture(scope="session")
+def pdf_path() -> Path:
+    pdf = BUILD / "latex" / "book.pdf"
+    if not pdf.exists():
+        pytest.fail(f"{pdf} is missing: build the book first (`make book`, which `make test` runs)")
+    return pdf
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    return Path(os.environ.get("AICLUSTER_SEEDS", ROOT.parent / "shared" / "seeds"))

@@ -1,0 +1,73 @@
+"""The map object: one display, interactive HTML and static PNG, deterministic and offline."""
+import base64
+import re
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point, box
+
+from aicluster import maps
+
+
+@pytest.fixture
+def small_map():
+    polys = gpd.GeoDataFrame({"name": ["A 甲", "B 乙"], "fill": ["#0072B2", "#D55E00"]},
+                             geometry=[box(116.2, 39.9, 116.3, 40.0), box(116.3, 39.9, 116.4, 40.0)],
+                             crs="EPSG:4326")
+    pts = gpd.GeoDataFrame({"name": ['<script>alert("x")</script> & Co']},
+                           geometry=[Point(116.25, 39.95)], crs="EPSG:4326")
+    m = maps.BookMap("Test map 测试", map_id="test")
+    m.polygons(polys, name="Areas", colour_col="fill", label_col="name")
+    m.points(pts, name="Firms", label_col="name")
+    return m
+
+
+def test_mime_bundle_has_html_png_and_plain(small_map):
+    bundle = small_map._repr_mimebundle_()
+    assert set(bundle) == {"text/html", "image/png", "text/plain"}
+    assert base64.b64decode(bundle["image/png"])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert bundle["text/html"].startswith("<iframe")
+    assert "0x" not in bundle["text/plain"]
+
+
+def test_bundle_is_deterministic(small_map):
+    again = maps.BookMap("Test map 测试", map_id="test")
+    again.layers = small_map.layers
+    assert small_map._repr_mimebundle_() == again._repr_mimebundle_()
+
+
+def test_html_loads_bundled_leaflet_and_no_remote_assets(small_map):
+    page = small_map.folium_map().get_root().render()
+    scripts = re.findall(r'<script src="([^"]+)"', page)
+    links = re.findall(r'<link[^>]+href="([^"]+)"', page)
+    assert scripts == ["../_static/vendor/leaflet/leaflet.js"]
+    assert links == ["../_static/vendor/leaflet/leaflet.css"]
+
+
+def test_osm_tiles_are_off_by_default(small_map):
+    page = small_map.folium_map().get_root().render()
+    assert "tile.openstreetmap.org" in page  # offered in the layer control ...
+    assert re.search(r"tile_layer_\w+\.addTo\(", page) is None  # ... but not added to the map
+
+
+def test_text_from_data_is_escaped(small_map):
+    page = small_map.folium_map().get_root().render()
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co" in page
+
+
+def test_map_ids_do_not_use_random_bytes(monkeypatch, small_map):
+    monkeypatch.setattr("os.urandom", lambda n: b"\x00" * n)
+    first = small_map.html()
+    monkeypatch.setattr("os.urandom", lambda n: b"\xff" * n)
+    assert small_map.html() == first
+
+
+def test_remote_asset_is_refused():
+    with pytest.raises(RuntimeError, match="remote assets"):
+        maps._assert_no_remote_assets('<script src="https://cdn.example.org/x.js"></script>')
+
+
+def test_layer_without_crs_is_refused():
+    with pytest.raises(ValueError, match="CRS"):
+        maps.BookMap("x").points(gpd.GeoDataFrame(geometry=[Point(0, 0)]), name="p")
