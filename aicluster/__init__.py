@@ -10,3 +10,17 @@ def setup() -> None:
     from . import style
 
     style.use_book_style()
+
+
+def glue(name: str, value, display: bool = False):
+    """myst-nb's glue for prose numbers, with numpy scalars turned into plain Python values.
+
+    numpy 2 reprs scalars as ``np.float64(…)``, which myst-nb cannot format with a spec such as
+    ``{glue:text}`name:.1f```; plain floats and ints format correctly.
+    """
+    import numpy as np
+    from myst_nb import glue as _glue
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    return _glue(name, value, display=display)

@@ -5,8 +5,8 @@ with `text/html` (a folium map in an iframe) and `image/png` (geopandas/matplotl
 UTM 50N with a scale bar and north arrow). myst-nb's HTML builder picks `text/html`; its LaTeX
 builder never uses `text/html` and takes the PNG.
 
-The interactive map needs no network: Leaflet is loaded from the book's own `_static/vendor`
-(relative to the chapter page), element ids are deterministic, and the OpenStreetMap base layer
+The interactive map needs no network: Leaflet is loaded from the book's own `_extra/vendor/`
+(`_extra/vendor/`, relative to the chapter page), element ids are deterministic, and the OpenStreetMap base layer
 is off by default (a reader can switch it on; without it polygons and points still show).
 Text from data is HTML-escaped before it reaches a tooltip or popup.
 """
@@ -30,8 +30,8 @@ from matplotlib.patches import Patch
 from . import style
 from .geo import UTM50N
 
-# Relative to a page in chapters/: the built book copies _static/ to the site root.
-ASSET_BASE = "../_static/vendor/leaflet"
+# Relative to a page in chapters/: the build copies _extra/vendor/ to the site root.
+ASSET_BASE = "../vendor/leaflet"
 LEAFLET_JS = [("leaflet", f"{ASSET_BASE}/leaflet.js")]
 LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
 # Only when the bundled copy cannot be found (e.g. a notebook opened in JupyterLab, where
@@ -81,7 +81,7 @@ class _Layer:
     fill_opacity: float = 0.35
     weight: float = 1.0
     legend: dict | None = None
-    annotate: bool = False
+    annotate_col: str | None = None
 
 
 class BookMap:
@@ -99,19 +99,21 @@ class BookMap:
 
     # -- building -------------------------------------------------------------------------
     def polygons(self, gdf, *, name, colour="#999999", colour_col=None, label_col=None,
-                 fields=None, fill_opacity=0.35, weight=1.0, legend=None, annotate=False):
-        """Add polygons; `fields` maps column -> label for the tooltip."""
+                 fields=None, fill_opacity=0.35, weight=1.0, legend=None, annotate_col=None):
+        """Add polygons. `label_col` and `fields` (column -> label) make the tooltip;
+        `annotate_col` holds the text printed on the static map (empty: no label)."""
         self.layers.append(_Layer("polygons", _wgs84(gdf), name, colour, colour_col, label_col,
                                   dict(fields or {}), fill_opacity=fill_opacity, weight=weight,
-                                  legend=legend, annotate=annotate))
+                                  legend=legend, annotate_col=annotate_col))
         self._png = None
         return self
 
     def points(self, gdf, *, name, colour="#0072B2", colour_col=None, label_col=None,
-               fields=None, radius_px=6, legend=None, annotate=False):
+               fields=None, radius_px=6, legend=None, annotate_col=None):
+        """Add points (tooltip and popup as for polygons)."""
         self.layers.append(_Layer("points", _wgs84(gdf), name, colour, colour_col, label_col,
                                   dict(fields or {}), radius_px=radius_px, legend=legend,
-                                  annotate=annotate))
+                                  annotate_col=annotate_col))
         self._png = None
         return self
 
@@ -131,7 +133,7 @@ class BookMap:
         bounds = self._bounds()
         fmap = folium.Map(location=[(bounds[1] + bounds[3]) / 2, (bounds[0] + bounds[2]) / 2],
                           tiles=None, zoom_control=True, control_scale=True,
-                          width="100%", height=f"{self.height}px")
+                          width="100%", height="100%")  # fills the iframe
         fmap.default_js = list(LEAFLET_JS)
         fmap.default_css = list(LEAFLET_CSS)
         if self.basemap:
@@ -184,7 +186,7 @@ class BookMap:
                             f'<script src="{LEAFLET_JS[0][1]}"></script>{_FALLBACK}', 1)
         return (f'<iframe class="bookmap" id="bookmap-{self.map_id}" title="{escape_text(self.title)}" '
                 f'srcdoc="{html.escape(page, quote=True)}" style="width:100%;height:{self.height}px;'
-                'border:1px solid #ccc" loading="lazy"></iframe>')
+                'border:1px solid #ccc"></iframe>')
 
     # -- static ---------------------------------------------------------------------------
     def figure(self):
@@ -207,7 +209,7 @@ class BookMap:
             else:
                 gdf.buffer(gdf[layer.radius_col]).plot(ax=ax, facecolor="none",
                                                        edgecolor=colours, linewidth=0.5)
-            if layer.annotate and layer.label_col:
+            if layer.annotate_col:
                 self._annotate(ax, gdf, layer)
             handles += _legend_handles(layer)
         ax.set_axis_off()
@@ -223,8 +225,11 @@ class BookMap:
     @staticmethod
     def _annotate(ax, gdf, layer):
         for _, row in gdf.iterrows():
+            text = row[layer.annotate_col]
+            if not isinstance(text, str) or not text:
+                continue
             pt = row.geometry.representative_point() if layer.kind == "polygons" else row.geometry
-            ax.annotate(str(row[layer.label_col]), (pt.x, pt.y), fontsize=7, ha="center",
+            ax.annotate(text, (pt.x, pt.y), fontsize=7, ha="center",
                         va="center" if layer.kind == "polygons" else "bottom",
                         xytext=(0, 0 if layer.kind == "polygons" else 5),
                         textcoords="offset points", zorder=6)
@@ -283,7 +288,7 @@ def _assert_no_remote_assets(page: str) -> None:
     """Fail loudly if any element would load a script or stylesheet from another host."""
     remote = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(https?://[^"]+)"', page)
     if remote:
-        raise RuntimeError(f"map would load remote assets {remote}; bundle them in _static/vendor")
+        raise RuntimeError(f"map would load remote assets {remote}; bundle them in _extra/vendor")
 
 
 def add_scale_bar(ax, *, fraction=0.25):

@@ -1,4 +1,5 @@
 """The PDF book: Chinese text extractable, a CJK font embedded, figures present."""
+import re
 import subprocess
 
 
@@ -27,5 +28,6 @@ def test_pdf_has_the_map_figure(pdf_path):
 
 def test_pdf_has_no_unrendered_map_repr(pdf_path):
     text = run("pdftotext", "-enc", "UTF-8", str(pdf_path), "-")
-    assert "folium.folium.Map" not in text and "BookMap(" not in text
+    assert "folium.folium.Map" not in text
+    assert not re.search(r"BookMap\('[^']*', \d+ layers\)", text), "a map printed as text"
     assert "{glue" not in text

@@ -40,8 +40,8 @@ def test_html_loads_bundled_leaflet_and_no_remote_assets(small_map):
     page = small_map.folium_map().get_root().render()
     scripts = re.findall(r'<script src="([^"]+)"', page)
     links = re.findall(r'<link[^>]+href="([^"]+)"', page)
-    assert scripts == ["../_static/vendor/leaflet/leaflet.js"]
-    assert links == ["../_static/vendor/leaflet/leaflet.css"]
+    assert scripts == ["../vendor/leaflet/leaflet.js"]
+    assert links == ["../vendor/leaflet/leaflet.css"]
 
 
 def test_osm_tiles_are_off_by_default(small_map):
