@@ -160,8 +160,9 @@ class BookMap:
                 folium.CircleMarker(
                     location=[row.geometry.y, row.geometry.x], radius=layer.radius_px,
                     color="#222222", weight=1, fill=True, fill_color=colour, fill_opacity=0.9,
+                    # No folium.Popup: its template calls jQuery, which the offline bundle
+                    # does not load ("$ is not defined" would stop the rest of the map).
                     tooltip=folium.Tooltip(tip) if tip else None,
-                    popup=folium.Popup(tip, max_width=320) if tip else None,
                 ).add_to(group)
             else:
                 folium.Circle(location=[row.geometry.y, row.geometry.x],

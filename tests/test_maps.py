@@ -71,3 +71,9 @@ def test_remote_asset_is_refused():
 def test_layer_without_crs_is_refused():
     with pytest.raises(ValueError, match="CRS"):
         maps.BookMap("x").points(gpd.GeoDataFrame(geometry=[Point(0, 0)]), name="p")
+
+
+def test_rendered_map_needs_no_jquery(small_map):
+    # Only Leaflet is bundled: any jQuery call would throw and stop the map from drawing.
+    page = small_map.folium_map().get_root().render()
+    assert "$(" not in page and "jQuery" not in page
