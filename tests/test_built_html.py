@@ -84,3 +84,21 @@ def test_glued_numbers_are_rendered(browser, html_dir):
         context.close()
     assert "glue" not in text.lower() or "{glue" not in text
     assert "km²" in text
+
+
+def test_sources_page_maps_and_ledger_work_offline(browser, html_dir):
+    with serve(html_dir) as base:
+        context, page, requests, errors = open_page(browser, f"{base}/chapters/sources_and_data.html")
+        frames = page.query_selector_all("iframe.bookmap")
+        markers = []
+        for frame_el in frames:
+            frame_el.scroll_into_view_if_needed()
+            frame = frame_el.content_frame()
+            frame.wait_for_function("typeof L !== 'undefined' && document.querySelector('.leaflet-pane')")
+            markers.append(frame.locator(".leaflet-overlay-pane svg path").count())
+        page.wait_for_load_state("networkidle")
+        outside = [u for u in requests if not u.startswith(base) and not u.startswith(("data:", "about:"))]
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+    assert len(frames) >= 2 and all(n >= 10 for n in markers), f"map paths per map: {markers}"
+    assert outside == [], f"requests left the machine: {outside}"

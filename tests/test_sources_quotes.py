@@ -120,3 +120,13 @@ def test_years_in_date_in_quote_match_the_event_date(ev):
         for year in years:
             assert int(year) == row.date_start.year, (row.event_id, row.date_in_quote, row.date)
 
+
+def test_chinese_quotations_in_the_chapter_are_verbatim(texts):
+    """Chinese text quoted in the prose of the sources chapter is in one of the articles."""
+    nb = json.loads((paths.ROOT / "chapters" / "sources_and_data.ipynb").read_text(encoding="utf-8"))
+    prose = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    quotes = re.findall(r"“([^”]*[\u4e00-\u9fff][^”]*)”", prose)
+    corpus = [t for raw, joined, _ in texts.values() for t in (raw, joined)]
+    missing = [q for q in quotes if len(q) >= 4 and not any(q in t for t in corpus)]
+    assert len(quotes) >= 5
+    assert not missing, missing
