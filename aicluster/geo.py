@@ -12,6 +12,8 @@ METRIC = "EPSG:4548"
 # UTM zone 50N (WGS-84), used for static maps so that they align with WGS-84 data.
 UTM50N = "EPSG:32650"
 STUDY_DISTRICTS = ("haidian", "shijingshan", "mentougou")
+# Tolerance (m, in METRIC) to which scripts/make_boundaries.py simplifies the Amap outlines.
+BOUNDARY_SIMPLIFY_M = 30.0
 BOUNDARY_COLUMNS = ["code", "district_id", "name_zh", "name_en", "geometry"]
 
 

@@ -24,9 +24,9 @@ import shapely
 from shapely.geometry import shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aicluster import datum, paths  # noqa: E402
+from aicluster import datum, geo, paths  # noqa: E402
 
-SIMPLIFY_M = 30.0
+SIMPLIFY_M = geo.BOUNDARY_SIMPLIFY_M
 NAMES_EN = {
     "东城区": "Dongcheng", "西城区": "Xicheng", "朝阳区": "Chaoyang", "丰台区": "Fengtai",
     "石景山区": "Shijingshan", "海淀区": "Haidian", "门头沟区": "Mentougou", "房山区": "Fangshan",
