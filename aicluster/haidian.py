@@ -6,6 +6,8 @@ the nearest institution is computed here, once, in EPSG:4548 (never Web Mercator
 """
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -51,7 +53,8 @@ def nearest(points: np.ndarray, targets: np.ndarray) -> tuple[np.ndarray, np.nda
 
 def nearest_institution(sites: gpd.GeoDataFrame, institutions: gpd.GeoDataFrame) -> pd.DataFrame:
     """For each site: the nearest university or institute, its distance in metres, and the
-    larger of the two coordinates' precision radii (an honest bound on the distance's error)."""
+    larger of the two coordinates' precision radii (a rough scale of the distance's error; the
+    strict interval, which adds both radii, is :func:`nearest_distance_bounds`)."""
     dist, idx = nearest(xy(sites), xy(institutions))
     inst = institutions.iloc[idx].reset_index(drop=True)
     return pd.DataFrame({
@@ -76,3 +79,137 @@ def firms_by_place(organisations: pd.DataFrame | None = None) -> pd.DataFrame:
         "organisations_en": grouped["name_en"].agg("; ".join),
         "organisations_zh": grouped["name_zh"].agg("; ".join),
     }).reset_index()
+
+
+# -- uncertainty of the nearest distance --------------------------------------------------------
+def nearest_distance_bounds(sites: gpd.GeoDataFrame, institutions: gpd.GeoDataFrame) -> pd.DataFrame:
+    """What the precision radii allow for the distance from each site to its nearest institution.
+
+    Each true position lies within ``precision_m`` of its stored point, so the true distance to
+    institution j lies in [max(0, d_j - r_site - r_j), d_j + r_site + r_j], and the true distance
+    to the *nearest* institution between the smallest lower and the smallest upper bound.
+    ``n_candidates`` counts the institutions that could be the nearest one (lower bound not above
+    that smallest upper bound): with 1, which institution is nearest is settled by the data.
+    """
+    d = np.linalg.norm(xy(sites)[:, None, :] - xy(institutions)[None, :, :], axis=2)
+    slack = (sites["precision_m"].to_numpy(float)[:, None]
+             + institutions["precision_m"].to_numpy(float)[None, :])
+    low, high = np.maximum(d - slack, 0.0), d + slack
+    best_high = high.min(axis=1)
+    return pd.DataFrame({
+        "place_id": sites["place_id"].to_numpy(),
+        "low_m": low.min(axis=1),
+        "high_m": best_high,
+        "n_candidates": (low <= best_high[:, None]).sum(axis=1),
+    })
+
+
+def derived_from(places: pd.DataFrame) -> dict[str, set[str]]:
+    """For each place, the other place ids its ``coord_source`` names: an estimate placed
+    relative to another place (e.g. '~100 m from the hd_raycom point'), so distances between
+    the two are partly set by construction, not measured."""
+    ids = set(places["place_id"])
+    named = {other: re.compile(rf"(?<![a-z0-9_]){re.escape(other)}(?![a-z0-9_])") for other in ids}
+    return {pid: {other for other in ids - {pid} if named[other].search(str(src))}
+            for pid, src in zip(places["place_id"], places["coord_source"])}
+
+
+def placed_relative(a: str, b: str, derived: dict[str, set[str]]) -> bool:
+    """True when either place's coordinate was placed relative to the other's."""
+    return b in derived.get(a, set()) or a in derived.get(b, set())
+
+
+# -- places that share one point ----------------------------------------------------------------
+def point_key(frame: gpd.GeoDataFrame) -> pd.Series:
+    """A key equal for places stored at the same point (to 1e-6 degrees, i.e. about 0.1 m)."""
+    wgs = frame.to_crs("EPSG:4326")
+    return pd.Series([f"{x:.6f},{y:.6f}" for x, y in zip(wgs.geometry.x, wgs.geometry.y)],
+                     index=frame.index)
+
+
+def n_sharing_point(frame: gpd.GeoDataFrame) -> pd.Series:
+    """How many places of ``frame`` sit at each place's stored point (1: the point is its own)."""
+    key = point_key(frame)
+    return key.map(key.value_counts()).astype(int)
+
+
+def org_label(name_en: str, name_zh: str) -> str:
+    """'English 中文', or one name when both are the same (e.g. DeepSeek)."""
+    return name_en if name_en == name_zh else f"{name_en} {name_zh}"
+
+
+def organisations_at(organisations: pd.DataFrame | None = None) -> dict[str, list[str]]:
+    """The organisations the sources put at each place, as 'English 中文' labels, each once,
+    in file order."""
+    orgs = evidence.load_organisations() if organisations is None else organisations
+    located = orgs[orgs["place_id"].notna() & (orgs["place_id"] != "")]
+    out: dict[str, list[str]] = {}
+    for row in located.itertuples():
+        labels = out.setdefault(row.place_id, [])
+        label = org_label(row.name_en, row.name_zh)
+        if label not in labels:
+            labels.append(label)
+    return out
+
+
+def precision_text(is_estimate: bool, precision_m: float) -> str:
+    return f"{'estimate' if is_estimate else 'published point'}, ±{precision_m:,.0f} m"
+
+
+def stack_points(places: gpd.GeoDataFrame, organisations: pd.DataFrame | None = None,
+                 priority=None) -> gpd.GeoDataFrame:
+    """One row per distinct stored point, listing every place stored there and the
+    organisations the sources put in each, so that a map shows places that share one
+    (estimated) point as what they are: one marker, not several that look independent.
+
+    Columns: ``place_ids`` (list), ``n_places``, ``kind`` (of the first place by ``priority``, a
+    sequence of kinds, default file order), ``label`` (the header) and ``lines`` (one line per
+    place, each followed by its organisations), ``precision_m`` (largest radius), geometry.
+    """
+    orgs = organisations_at(organisations)
+    rank = {k: i for i, k in enumerate(priority or [])}
+    frame = places.assign(_key=point_key(places).to_numpy(), _order=range(len(places)))
+    frame["_rank"] = frame["kind"].map(lambda k: rank.get(k, len(rank)))
+    rows = []
+    for _, group in frame.sort_values(["_rank", "_order"]).groupby("_key", sort=False):
+        first = group.iloc[0]
+        lines = []
+        for place in group.itertuples():
+            lines.append(f"▪ {place.name_en} {place.name_zh} "
+                         f"({precision_text(place.is_estimate, place.precision_m)})")
+            lines += [f"\u2003– {label}" for label in orgs.get(place.place_id, [])]
+        n = len(group)
+        label = (f"{first.name_en} {first.name_zh}" if n == 1 else
+                 f"{n} places share this {'estimated ' if group['is_estimate'].any() else ''}point")
+        rows.append({"place_ids": list(group["place_id"]), "n_places": n, "kind": first.kind,
+                     "label": label, "lines": lines, "precision_m": group["precision_m"].max(),
+                     "geometry": first.geometry})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=places.crs)
+
+
+def simulate_nearest_distance(sites: gpd.GeoDataFrame, institutions: gpd.GeoDataFrame, *,
+                              n: int = 4000, seed: int = 20260228, level: float = 0.9
+                              ) -> pd.DataFrame:
+    """The nearest-institution distance when every true position is drawn uniformly from the
+    disc of its precision radius around the stored point (each place independently).
+
+    Returns, per site, the median and the central ``level`` interval of ``n`` draws. A model, not
+    a measurement: it assumes the radius is a hard limit and every position in it equally likely.
+    """
+    rng = np.random.default_rng(seed)
+
+    def draw(frame):
+        centre, radius = xy(frame), frame["precision_m"].to_numpy(float)
+        r = radius * np.sqrt(rng.uniform(size=(n, len(frame))))
+        angle = rng.uniform(0, 2 * np.pi, size=(n, len(frame)))
+        return centre + np.stack([r * np.cos(angle), r * np.sin(angle)], axis=-1)
+
+    s, t = draw(sites), draw(institutions)                      # (n, S, 2), (n, I, 2)
+    d = np.linalg.norm(s[:, :, None, :] - t[:, None, :, :], axis=-1).min(axis=2)  # (n, S)
+    tail = (1 - level) / 2
+    return pd.DataFrame({
+        "place_id": sites["place_id"].to_numpy(),
+        "sim_median_m": np.median(d, axis=0),
+        "sim_low_m": np.quantile(d, tail, axis=0),
+        "sim_high_m": np.quantile(d, 1 - tail, axis=0),
+    })
