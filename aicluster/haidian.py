@@ -114,9 +114,22 @@ def derived_from(places: pd.DataFrame) -> dict[str, set[str]]:
             for pid, src in zip(places["place_id"], places["coord_source"])}
 
 
+def anchors(place_id: str, derived: dict[str, set[str]]) -> set[str]:
+    """Every place ``place_id``'s coordinate was derived from, directly or through others."""
+    seen, todo = set(), list(derived.get(place_id, ()))
+    while todo:
+        other = todo.pop()
+        if other not in seen and other != place_id:
+            seen.add(other)
+            todo += derived.get(other, ())
+    return seen
+
+
 def placed_relative(a: str, b: str, derived: dict[str, set[str]]) -> bool:
-    """True when either place's coordinate was placed relative to the other's."""
-    return b in derived.get(a, set()) or a in derived.get(b, set())
+    """True when one place's coordinate was derived from the other's, or both from a common
+    anchor (as ``coord_source`` records by place id): their distance is partly set by construction."""
+    from_a, from_b = anchors(a, derived), anchors(b, derived)
+    return b in from_a or a in from_b or bool(from_a & from_b)
 
 
 # -- places that share one point ----------------------------------------------------------------
@@ -213,3 +226,44 @@ def simulate_nearest_distance(sites: gpd.GeoDataFrame, institutions: gpd.GeoData
         "sim_low_m": np.quantile(d, tail, axis=0),
         "sim_high_m": np.quantile(d, 1 - tail, axis=0),
     })
+
+
+# -- map keys -------------------------------------------------------------------------------------
+def marker_keys(markers: gpd.GeoDataFrame, numbered_kinds) -> list[str]:
+    """Short keys for a static map: numbers for markers of ``numbered_kinds``, letters for the
+    others, each series from north to south (west to east on a tie), so a reader can find them."""
+    order = np.lexsort((markers.geometry.x.to_numpy(), -markers.geometry.y.to_numpy()))
+    numbered = markers["kind"].isin(list(numbered_kinds)).to_numpy()
+    keys = [""] * len(markers)
+    n = letter = 0
+    for i in order:
+        if numbered[i]:
+            n += 1
+            keys[i] = str(n)
+        else:
+            keys[i] = _letters(letter)
+            letter += 1
+    return keys
+
+
+def _letters(i: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA (spreadsheet style)."""
+    out = ""
+    i += 1
+    while i:
+        i, rem = divmod(i - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+def key_order(keys) -> np.ndarray:
+    """Positions that sort map keys as a reader expects: 1, 2, …, 10, then A, B, …, then the rest."""
+    def rank(key):
+        key = "" if key is None or (isinstance(key, float) and np.isnan(key)) else str(key)
+        if key.isdigit():
+            return (0, int(key), "")
+        if key.isalpha() and key.isupper():
+            return (1, len(key), key)
+        return (2, 0, key)
+    ranks = [rank(k) for k in keys]
+    return np.array(sorted(range(len(ranks)), key=ranks.__getitem__), dtype=int)

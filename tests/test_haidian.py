@@ -109,6 +109,15 @@ def test_derived_from_matches_whole_place_ids_only():
     assert not haidian.placed_relative("hd_tsinghua", "hd_tsinghua_science_park", got)
 
 
+def test_placed_relative_follows_chains_and_common_anchors():
+    derived = {"a": {"park"}, "park": {"station"}, "b": {"station"}, "c": set(), "station": set()}
+    assert haidian.anchors("a", derived) == {"park", "station"}
+    assert haidian.placed_relative("a", "station", derived)      # through the park
+    assert haidian.placed_relative("a", "b", derived)            # common anchor: the station
+    assert not haidian.placed_relative("a", "c", derived)
+    assert haidian.anchors("x", {"x": {"y"}, "y": {"x"}}) == {"y"}  # cycles end
+
+
 def test_shared_points_are_stacked_into_one_marker_listing_every_place_and_firm():
     places = _frame([("a", 0, 0, 100), ("b", 0, 0, 500), ("c", 50, 0, 100)]).assign(
         name_en=["A", "B", "C"], name_zh=["甲", "乙", "丙"], kind=["ai_hub", "ai_building", "ai_building"],
@@ -135,3 +144,16 @@ def test_every_located_organisation_in_haidian_appears_on_the_map_stack():
     assert len(located) >= 10
     missing = [n for n in located["name_zh"] if n not in text]
     assert not missing, missing
+
+
+def test_marker_keys_number_ai_places_and_letter_the_rest_from_north_to_south():
+    markers = gpd.GeoDataFrame({"kind": ["ai_building", "university", "ai_hub", "institute"]},
+                               geometry=[Point(0, 0), Point(0, 10), Point(5, 20), Point(9, 10)],
+                               crs=METRIC)
+    assert haidian.marker_keys(markers, ("ai_building", "ai_hub")) == ["2", "A", "1", "B"]
+    assert haidian._letters(0) == "A" and haidian._letters(26) == "AA"
+
+
+def test_key_order_sorts_numbers_numerically_then_letters_then_the_rest():
+    keys = ["10", "B", "pilot area", "2", "A", "1"]
+    assert [keys[i] for i in haidian.key_order(keys)] == ["1", "2", "10", "A", "B", "pilot area"]
