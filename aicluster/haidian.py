@@ -152,21 +152,52 @@ def org_label(name_en: str, name_zh: str) -> str:
 
 
 def organisations_at(organisations: pd.DataFrame | None = None) -> dict[str, list[str]]:
-    """The organisations the sources put at each place, as 'English 中文' labels, each once,
-    in file order."""
+    """The organisations the sources put at each place, as 'English 中文' labels without
+    parenthetical glosses ('Moonshot AI 月之暗面'), each once, in file order."""
+    return {pid: [label for *_, label in pairs]
+            for pid, pairs in _organisations_by_place(organisations).items()}
+
+
+def _organisations_by_place(organisations=None) -> dict[str, list[tuple[str, str, str]]]:
+    """{place_id: [(name_en, name_zh, 'English 中文'), ...]}, each label once, file order."""
     orgs = evidence.load_organisations() if organisations is None else organisations
     located = orgs[orgs["place_id"].notna() & (orgs["place_id"] != "")]
-    out: dict[str, list[str]] = {}
+    out: dict[str, list[tuple[str, str]]] = {}
     for row in located.itertuples():
-        labels = out.setdefault(row.place_id, [])
-        label = org_label(row.name_en, row.name_zh)
-        if label not in labels:
-            labels.append(label)
+        pairs = out.setdefault(row.place_id, [])
+        label = org_label(_drop_parentheses(row.name_en), _drop_parentheses(row.name_zh))
+        if label not in [seen for *_, seen in pairs]:
+            pairs.append((row.name_en, row.name_zh, label))
     return out
+
+
+def short_name(name_en: str, name_zh: str) -> str:
+    """'English 中文' without the parenthetical parts, for labels that must stay short."""
+    return f"{_drop_parentheses(name_en)} {_drop_parentheses(name_zh)}"
+
+
+def _drop_parentheses(name: str) -> str:
+    """'Moonshot AI (Kimi)' -> 'Moonshot AI'; '中关村软件园（西北旺）' -> '中关村软件园'."""
+    return re.sub(r"\s*[(（][^()（）]*[)）]", "", name).strip() or name
 
 
 def precision_text(is_estimate: bool, precision_m: float) -> str:
     return f"{'estimate' if is_estimate else 'published point'}, ±{precision_m:,.0f} m"
+
+
+def coordinate_text(group: pd.DataFrame) -> str:
+    """How the points of ``group`` (places stored at one point) were obtained, and their radii:
+    'estimate, ±800 m', 'estimates, ±800–1,500 m', 'published point, ±300 m', or mixed."""
+    n, n_est = len(group), int(group["is_estimate"].sum())
+    if n_est == n:
+        origin = "estimate" if n == 1 else "estimates"
+    elif n_est == 0:
+        origin = "published point" if n == 1 else "published points"
+    else:
+        origin = f"{n_est} estimates, {n - n_est} published"
+    lo, hi = group["precision_m"].min(), group["precision_m"].max()
+    radius = f"±{lo:,.0f} m" if lo == hi else f"±{lo:,.0f}–{hi:,.0f} m"
+    return f"{origin}, {radius}"
 
 
 def stack_points(places: gpd.GeoDataFrame, organisations: pd.DataFrame | None = None,
@@ -177,9 +208,10 @@ def stack_points(places: gpd.GeoDataFrame, organisations: pd.DataFrame | None = 
 
     Columns: ``place_ids`` (list), ``n_places``, ``kind`` (of the first place by ``priority``, a
     sequence of kinds, default file order), ``label`` (the header) and ``lines`` (one line per
-    place, each followed by its organisations), ``precision_m`` (largest radius), geometry.
+    place, each followed by the organisations there other than the place itself, e.g. Tsinghua
+    University at its campus), ``coordinate`` (:func:`coordinate_text`), ``precision_m`` (largest radius), geometry.
     """
-    orgs = organisations_at(organisations)
+    orgs = _organisations_by_place(organisations)
     rank = {k: i for i, k in enumerate(priority or [])}
     frame = places.assign(_key=point_key(places).to_numpy(), _order=range(len(places)))
     frame["_rank"] = frame["kind"].map(lambda k: rank.get(k, len(rank)))
@@ -188,14 +220,15 @@ def stack_points(places: gpd.GeoDataFrame, organisations: pd.DataFrame | None = 
         first = group.iloc[0]
         lines = []
         for place in group.itertuples():
-            lines.append(f"▪ {place.name_en} {place.name_zh} "
-                         f"({precision_text(place.is_estimate, place.precision_m)})")
-            lines += [f"\u2003– {label}" for label in orgs.get(place.place_id, [])]
+            lines.append(f"▪ {short_name(place.name_en, place.name_zh)}")
+            lines += [f"\u2003– {label}" for name_en, name_zh, label in orgs.get(place.place_id, [])
+                      if not (place.name_en.startswith(name_en) or place.name_zh == name_zh)]
         n = len(group)
         label = (f"{first.name_en} {first.name_zh}" if n == 1 else
                  f"{n} places share this {'estimated ' if group['is_estimate'].any() else ''}point")
         rows.append({"place_ids": list(group["place_id"]), "n_places": n, "kind": first.kind,
-                     "label": label, "lines": lines, "precision_m": group["precision_m"].max(),
+                     "label": label, "lines": lines, "coordinate": coordinate_text(group),
+                     "precision_m": group["precision_m"].max(),
                      "geometry": first.geometry})
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=places.crs)
 

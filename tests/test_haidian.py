@@ -122,8 +122,8 @@ def test_shared_points_are_stacked_into_one_marker_listing_every_place_and_firm(
     places = _frame([("a", 0, 0, 100), ("b", 0, 0, 500), ("c", 50, 0, 100)]).assign(
         name_en=["A", "B", "C"], name_zh=["甲", "乙", "丙"], kind=["ai_hub", "ai_building", "ai_building"],
         is_estimate=[True, True, False])
-    orgs = pd.DataFrame({"place_id": ["b", "b", "b", None], "name_en": ["X", "X", "DeepSeek", "Z"],
-                         "name_zh": ["艾", "艾", "DeepSeek", "泽"]})
+    orgs = pd.DataFrame({"place_id": ["b", "b", "b", None, "a"], "name_en": ["X", "X", "DeepSeek", "Z", "A"],
+                         "name_zh": ["艾", "艾", "DeepSeek", "泽", "甲"]})
     assert haidian.n_sharing_point(places).tolist() == [2, 2, 1]
     stacked = haidian.stack_points(places, orgs, priority=["ai_building", "ai_hub"])
     assert stacked["n_places"].tolist() == [2, 1]
@@ -131,8 +131,10 @@ def test_shared_points_are_stacked_into_one_marker_listing_every_place_and_firm(
     assert shared["place_ids"] == ["b", "a"] and shared["kind"] == "ai_building"
     assert shared["label"] == "2 places share this estimated point"
     assert shared["precision_m"] == 500
-    assert shared["lines"] == ["▪ B 乙 (estimate, ±500 m)", "\u2003– X 艾", "\u2003– DeepSeek",
-                               "▪ A 甲 (estimate, ±100 m)"]
+    # A's own organisation (A at place A, like Tsinghua at its campus) is not listed under it
+    assert shared["lines"] == ["▪ B 乙", "\u2003– X 艾", "\u2003– DeepSeek", "▪ A 甲"]
+    assert shared["coordinate"] == "estimates, ±100–500 m"
+    assert stacked.iloc[1]["coordinate"] == "published point, ±100 m"
     assert stacked.iloc[1]["label"] == "C 丙"
 
 
@@ -140,9 +142,9 @@ def test_every_located_organisation_in_haidian_appears_on_the_map_stack():
     places = haidian.haidian_places()
     orgs = haidian.evidence.load_organisations()
     text = "\n".join(line for lines in haidian.stack_points(places)["lines"] for line in lines)
-    located = orgs[orgs["place_id"].isin(places["place_id"])]
+    located = orgs[orgs["place_id"].isin(haidian.of_kinds(places, ("ai_building", "ai_hub"))["place_id"])]
     assert len(located) >= 10
-    missing = [n for n in located["name_zh"] if n not in text]
+    missing = [n for n in located["name_zh"].map(haidian._drop_parentheses) if n not in text]
     assert not missing, missing
 
 
@@ -157,3 +159,15 @@ def test_marker_keys_number_ai_places_and_letter_the_rest_from_north_to_south():
 def test_key_order_sorts_numbers_numerically_then_letters_then_the_rest():
     keys = ["10", "B", "pilot area", "2", "A", "1"]
     assert [keys[i] for i in haidian.key_order(keys)] == ["1", "2", "10", "A", "B", "pilot area"]
+
+
+def test_short_name_drops_parentheticals_in_both_scripts():
+    assert haidian.short_name("JD Technology Building (former Cuigong Hotel)",
+                              "京东科技大厦（原翠宫饭店）") == "JD Technology Building 京东科技大厦"
+    assert haidian.short_name("Tsinghua University", "清华大学") == "Tsinghua University 清华大学"
+
+
+def test_organisation_labels_drop_glosses_in_parentheses():
+    orgs = pd.DataFrame({"place_id": ["p", "p"], "name_en": ["Moonshot AI (Kimi)", "ByteDance (Douyin Group)"],
+                         "name_zh": ["月之暗面", "字节跳动(抖音集团)"]})
+    assert haidian.organisations_at(orgs) == {"p": ["Moonshot AI 月之暗面", "ByteDance 字节跳动"]}
