@@ -168,12 +168,14 @@ def shares_by_year(claims: pd.DataFrame, free_year: str, by_degree: dict[str, st
                          for deg, cid in by_degree.items()}, index=[1, 2, 3]).T
 
 
-def claims_table(s: pd.DataFrame, what: dict[str, str] | None = None) -> pd.DataFrame:
-    """The table printed beside a chart: one row per plotted point with its claim id."""
-    what = what or {}
+def claims_table(s: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
+    """The table printed beside a chart: one row per plotted point with its claim id, what it
+    measures (the indicator), what it is about (`names` maps entity ids to readable names)."""
+    names = names or {}
     return pd.DataFrame({
         "Claim": s["claim_id"],
-        "What": [what.get(c, g) for c, g in zip(s["claim_id"], s["gloss_en"].str.slice(0, 70))],
+        "Measure": s["indicator"].str.replace("_", " "),
+        "About": s["entity_id"].map(lambda e: names.get(e, e)),
         "Value": s["value_text"] + " " + s["unit"],
         "Status": s["status"],
         "Qualifier": [q if q == "exact" else f"{q} ({z})" for q, z in

@@ -304,14 +304,13 @@ def _estimate_rows(items, axis, lanes, ax_width_in) -> int:
 
 
 def event_table(events: pd.DataFrame) -> pd.DataFrame:
-    """The table that maps each plotted event id to its date, title and source."""
+    """The table that maps each plotted event id to its date, title (English and Chinese) and
+    source; plans are marked."""
+    planned = np.where(events["status"].astype(str) == "planned", "(planned) ", "")
     return pd.DataFrame({
         "Event": events["event_id"],
         "Date": events["date"].str.lstrip("0"),
-        "Category": events["category"].astype(str).map(lambda c: CATEGORY_STYLE[c][1]),
-        "Status": events["status"].astype(str),
-        "Title": events["title_en"],
-        "标题": events["title_zh"],
+        "Title": planned + events["title_en"] + " · " + events["title_zh"],
         "Source": events["source_id"],
     })
 

@@ -103,6 +103,8 @@ def test_plot_points_needs_a_place_for_undated(claims):
 
 
 def test_claims_table(claims):
-    t = indicators.claims_table(indicators.series(claims, ["C029", "C103"]))
+    t = indicators.claims_table(indicators.series(claims, ["C029", "C103"]), {"mentougou": "Mentougou"})
     assert list(t["Claim"]) == ["C029", "C103"]
     assert t.loc[0, "Value"] == ">12,000 家" and t.loc[1, "Qualifier"] == "nearly (近)"
+    assert t.loc[1, "About"] == "Mentougou" and t.loc[0, "About"] == "mt_zgc_science_park"
+    assert t.loc[0, "Measure"] == "registered firms"

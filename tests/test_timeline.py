@@ -103,6 +103,9 @@ def test_claim_items_are_diamonds_and_plans_hollow(ev):
 def test_event_table_and_recent_share(ev):
     table = timeline.event_table(ev.events)
     assert table.loc[0, "Date"] == "958" and len(table) == len(ev.events)
+    planned = table[table["Title"].str.startswith("(planned)")]
+    assert set(planned["Event"]) == set(ev.events.loc[ev.events["status"] == "planned", "event_id"])
+    assert table["Title"].str.contains("·").all()
     share = timeline.share_recent(ev.events, 2012)
     manual = np.mean([int(d[:4]) >= 2012 for d in ev.events["date"]])
     assert share == pytest.approx(manual) and 0.5 < share < 1
