@@ -246,7 +246,9 @@ def bar_with_claims(ax, labels, values, claim_ids, *, statuses, bottoms=None, wi
                hatch="///" if plan else None, linewidth=1.5)
         ax.text(x, b + v / 2 if text_inside else b + v, f"{cid}\n{v:g}", ha="center",
                 va="center" if text_inside else "bottom", fontsize=8,
-                color="black" if plan else "white", fontweight="bold")
+                color="black" if plan else "white", fontweight="bold",
+                # Plans are hatched: a white box keeps their label legible.
+                bbox=dict(facecolor="white", edgecolor="none", pad=1) if plan else None)
     ax.set_xticks(positions, labels)
     return ax
 

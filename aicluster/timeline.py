@@ -40,7 +40,7 @@ CATEGORY_STYLE = {
 }
 AREA_LABELS = {
     "mentougou": "Mentougou 门头沟", "jingxi": "West Beijing 京西\n(both districts)",
-    "shijingshan": "Shijingshan 石景山", "haidian": "Haidian 海淀", "beijing": "Beijing 北京",
+    "shijingshan": "Shijingshan 石景山", "haidian": "Haidian 海淀", "beijing": "Beijing-wide 全市",
 }
 LABEL_FONTSIZE = 7.5
 EDGE = "#333333"
