@@ -29,6 +29,11 @@ KIND_STYLE = {
     "village": (P["purple"], "Village 村"),
     "landmark": (P["grey"], "Landmarks 地标"),
 }
+# Kinds not (yet) found in West Beijing share one colour, so that a place moved or added there by
+# a data update still gets drawn.
+KIND_STYLE.update({k: (P["yellow"], "AI sites, universities, institutes 人工智能与科研")
+                   for k in ("ai_building", "ai_hub", "ai_district", "historic_hub", "university",
+                             "institute")})
 AI_CORE_KINDS = ("ai_building",)
 """'Central Haidian' for distances: the AI office buildings the sources name (S004)."""
 
@@ -53,19 +58,24 @@ def places_in(places: gpd.GeoDataFrame, districts) -> gpd.GeoDataFrame:
     return out.reset_index(drop=True)
 
 
-def point_labels(places: pd.DataFrame, name_col: str = "name_en", short: dict | None = None
-                 ) -> pd.Series:
-    """One static-map label per distinct point: the place's name, or for a point shared by several
-    places the first name and '+ n more'. Other rows at a shared point get ''."""
+def point_labels(places: pd.DataFrame, name_col: str = "name_en", short: dict | None = None,
+                 default: str | None = None) -> pd.Series:
+    """One static-map label per distinct point, on the first row at that point; other rows get ''.
+
+    A place's name is ``short[place_id]`` if given, else `default` (if not None), else its
+    `name_col`. A point shared by several places is labelled with the first non-empty name and
+    '+ n more'. With ``default=""`` only the places in `short` are labelled, so the map stays
+    legible when better coordinates separate places that now share a placeholder."""
     short = short or {}
-    names = pd.Series([short.get(pid, name) for pid, name in
+    names = pd.Series([short.get(pid, name if default is None else default) for pid, name in
                        zip(places["place_id"], places[name_col])], index=places.index)
     key = places["lon"].round(6).astype(str) + "," + places["lat"].round(6).astype(str)
     labels = pd.Series("", index=places.index, dtype=object)
     for _, idx in places.groupby(key, sort=False).groups.items():
-        first = idx[0]
-        extra = len(idx) - 1
-        labels[first] = names[first] + (f" + {extra} more" if extra else "")
+        named = [names[i] for i in idx if names[i]]
+        if named:
+            extra = len(idx) - 1
+            labels[idx[0]] = named[0] + (f" + {extra} more" if extra else "")
     return labels
 
 

@@ -26,9 +26,16 @@ def test_places_in_styles_every_place(places):
     assert mt["colour"].notna().all() and mt["label"].str.contains("门头沟|寺|山|村|煤矿|园|中心|医院|大厦|基地").any()
 
 
+def test_every_place_kind_has_a_map_style():
+    assert set(wb.KIND_STYLE) == set(evidence.PLACE_KINDS)
+
+
 def test_places_in_refuses_unstyled_kinds(places):
-    with pytest.raises(ValueError, match="ai_building"):
-        wb.places_in(places, "haidian")
+    odd = places.copy()
+    odd["kind"] = odd["kind"].astype(str)
+    odd.loc[odd["district"] == "mentougou", "kind"] = "spaceport"
+    with pytest.raises(ValueError, match="spaceport"):
+        wb.places_in(odd, "mentougou")
 
 
 def test_point_labels_one_per_distinct_point():
@@ -36,6 +43,8 @@ def test_point_labels_one_per_distinct_point():
     labels = wb.point_labels(p)
     assert list(labels) == ["P0 + 2 more", "", "", "P3"]
     assert list(wb.point_labels(p, short={"p0": "Park"}))[0] == "Park + 2 more"
+    # Only named places are labelled; a shared point takes the first non-empty name.
+    assert list(wb.point_labels(p, short={"p1": "Centre"}, default="")) == ["Centre + 2 more", "", "", ""]
 
 
 def test_shared_points(places):
