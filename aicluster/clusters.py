@@ -259,6 +259,17 @@ def cdf_envelope(null: np.ndarray, grid, level: float = 0.95) -> tuple[np.ndarra
     return np.percentile(cdfs, tail, axis=0), np.percentile(cdfs, 100 - tail, axis=0)
 
 
+def mad_critical_value(t_sim, alpha: float = 0.05) -> float:
+    """Critical value of a global MAD test: the k-th largest simulated statistic, k =
+    floor(alpha (N + 1)).  ``p = (1 + #{T_sim >= T_obs}) / (N + 1) <= alpha`` exactly when
+    ``T_obs`` exceeds it, so ``r ± critical value`` is the global envelope of L(r)."""
+    t = np.sort(np.asarray(t_sim, dtype=float))[::-1]
+    k = int(math.floor(alpha * (t.size + 1) + 1e-9))
+    if k < 1:
+        raise ValueError(f"alpha = {alpha} needs at least {math.ceil(1 / alpha) - 1} simulations")
+    return float(t[k - 1])
+
+
 # --------------------------------------------------------------------------------------------
 # Sensitivity to imprecise coordinates
 # --------------------------------------------------------------------------------------------
@@ -287,6 +298,18 @@ def displace_within_precision(points, radii, window, rng=None, max_rounds: int =
         out[todo[ok]] = cand[ok]
         todo = todo[~ok]
     raise RuntimeError(f"{todo.size} point(s) could not be placed inside the window")
+
+
+def robustness(p_values, alpha: float = 0.05, agree: float = 0.95) -> str:
+    """Classify a result across displaced copies: ``"robust"`` if at least ``agree`` of the
+    p-values are below ``alpha``, ``"absent"`` if at least ``agree`` are not, else ``"fragile"``
+    (the coordinates are not precise enough to decide)."""
+    share = float(np.mean(np.asarray(p_values, dtype=float) < alpha))
+    if share >= agree:
+        return "robust"
+    if share <= 1 - agree:
+        return "absent"
+    return "fragile"
 
 
 def l_statistic(points, window, r=R_WALK, test: str = "mad") -> float:
@@ -401,6 +424,24 @@ def dbscan_grid(points, eps_values, min_samples_values) -> pd.DataFrame:
             labels = DBSCAN(eps=float(eps), min_samples=int(ms)).fit(pts).labels_
             rows.append({"eps_m": float(eps), "min_samples": int(ms), **_cluster_summary(labels)})
     return pd.DataFrame(rows)
+
+
+def dbscan_sensitivity(points, min_samples_values=(2, 3, 4), walk_eps=WALK_EPS_M) -> pd.DataFrame:
+    """DBSCAN at the k-distance knee (k = min_samples - 1, the neighbours DBSCAN needs besides
+    the point itself) and at walking-scale radii, for each min_samples; column ``eps_from``
+    says which.  The knee is taken on the positive k-distances: zeros come from coincident
+    points and would give eps = 0."""
+    pts = _xy(points)
+    frames = []
+    for ms in min_samples_values:
+        kd = k_distances(pts, int(ms) - 1)
+        if not np.any(kd > 0):
+            raise ValueError(f"all {int(ms) - 1}-distances are zero: the points coincide")
+        eps_knee = knee(kd[kd > 0])
+        grid = dbscan_grid(pts, [eps_knee, *walk_eps], [ms])
+        grid.insert(0, "eps_from", ["knee"] + ["walk"] * len(walk_eps))
+        frames.append(grid)
+    return pd.concat(frames, ignore_index=True)
 
 
 def hdbscan_grid(points, min_cluster_sizes, allow_single_cluster=(False, True)) -> pd.DataFrame:

@@ -140,6 +140,18 @@ def test_distance_cdf_and_envelope():
     np.testing.assert_allclose(hi, lo)
 
 
+def test_mad_critical_value_matches_the_p_value():
+    rng = np.random.default_rng(9)
+    t_sim = rng.exponential(size=999)
+    crit = cl.mad_critical_value(t_sim, 0.05)
+    assert np.sum(t_sim >= crit) == 50
+    for t_obs in [crit - 1e-9, crit, crit + 1e-9, *rng.exponential(size=200)]:
+        p = (1 + np.sum(t_sim >= t_obs)) / 1000
+        assert (p <= 0.05) == (t_obs > crit)
+    with pytest.raises(ValueError):
+        cl.mad_critical_value(t_sim[:10], 0.05)
+
+
 # --- displacement ------------------------------------------------------------------------------
 
 def test_displacement_stays_within_disc_and_window_and_is_seeded():
@@ -158,6 +170,12 @@ def test_displacement_is_uniform_in_the_disc():
     r = np.hypot(*(moved - 5000.0).T)
     # uniform in a disc: P(r <= R/2) = 1/4
     assert np.mean(r <= 500) == pytest.approx(0.25, abs=0.03)
+
+
+def test_robustness_classes():
+    assert cl.robustness([0.01] * 96 + [0.2] * 4) == "robust"
+    assert cl.robustness([0.01] * 94 + [0.2] * 6) == "fragile"
+    assert cl.robustness([0.5] * 97 + [0.01] * 3) == "absent"
 
 
 def test_l_statistic_matches_the_envelope_test():
@@ -203,6 +221,21 @@ def test_dbscan_finds_the_clumps_and_not_csr():
     assert csr.loc[0, "clusters"] <= 1
 
 
+def test_dbscan_sensitivity_uses_the_knee_of_its_own_k():
+    pts = clustered(1)
+    table = cl.dbscan_sensitivity(pts, (3, 4), (500.0,))
+    assert table["eps_from"].tolist() == ["knee", "walk", "knee", "walk"]
+    assert table.loc[0, "eps_m"] == pytest.approx(cl.knee(cl.k_distances(pts, 2)))
+    assert table.loc[2, "eps_m"] == pytest.approx(cl.knee(cl.k_distances(pts, 3)))
+
+
+def test_dbscan_knee_ignores_the_zero_distances_of_ties():
+    pts = np.vstack([np.zeros((5, 2)), [[300, 0], [0, 400], [2000, 2000]]])
+    table = cl.dbscan_sensitivity(pts, (2,), ())
+    kd = cl.k_distances(pts, 1)
+    assert table.loc[0, "eps_m"] == pytest.approx(cl.knee(kd[kd > 0])) and table.loc[0, "eps_m"] > 0
+
+
 def test_hdbscan_finds_the_clumps():
     grid = cl.hdbscan_grid(clustered(1), [5], allow_single_cluster=(False,))
     assert grid.loc[0, "clusters"] == 4
@@ -246,3 +279,17 @@ def test_subsample_centrography_is_seeded():
     a = cl.subsample_centrography(pts, 4, 30, rng=2)
     b = cl.subsample_centrography(pts, 4, 30, rng=2)
     assert a.equals(b) and (a["n"] == 4).all()
+
+
+def test_chapter_quotes_are_verbatim(seeds_dir):
+    """Chinese quotations (in “…”) in the chapter occur verbatim in seed 004."""
+    import json
+    import re
+    from aicluster import paths
+    nb = json.loads((paths.ROOT / "chapters" / "point_patterns.ipynb").read_text(encoding="utf-8"))
+    text = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    seed = next(seeds_dir.glob("004_*")).read_text(encoding="utf-8")
+    quotes = [q for q in re.findall(r"“([^”]+)”", text) if re.search(r"[\u4e00-\u9fff]", q)]
+    assert quotes, "the chapter quotes its source"
+    for quote in quotes:
+        assert quote in seed, quote
