@@ -21,8 +21,9 @@ def glued_values() -> dict:
         for out in cell.get("outputs", []):
             scrap = out.get("metadata", {}).get("scrapbook")
             if scrap:
-                text = out["data"][scrap["mime_prefix"] + "text/plain"]
-                values[scrap["name"]] = ast.literal_eval(text)
+                data = {k.removeprefix(scrap["mime_prefix"]): v for k, v in out["data"].items()}
+                values[scrap["name"]] = (data["text/markdown"] if "text/markdown" in data
+                                         else ast.literal_eval(data["text/plain"]))
     return values
 
 
@@ -76,6 +77,8 @@ def test_glued_p_values_and_verdicts_are_in_the_prose(chapter):
     for key in ("ce_core_words", "l_core_words", "prox_core_mean_words", "sens_core_proximity_words"):
         assert values[key] in text, key
     assert f"{values['prox_core_mean_ratio']:.2f}" in text
+    for key in ("ties_sentence", "ce_null_sentence", "db_tie_sentence"):  # sentences pasted as Markdown
+        assert values[key] in text, key
 
 
 def test_chinese_text_and_exercises(chapter):
