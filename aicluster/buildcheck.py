@@ -91,11 +91,23 @@ def _check_no_unchecked_files(data_dir: Path) -> None:
 
 
 def _check_boundaries(data_dir: Path) -> None:
+    """The boundaries load, and hold each district of the vocabulary once, every field given."""
     path = data_dir / evidence.BOUNDARIES_FILE
+    name = _name(path)
     try:
-        geo.load_districts(path)
+        districts = geo.load_districts(path)
     except Exception as err:  # BoundaryError, or not readable as GeoJSON at all
-        raise EvidenceError([Problem(_name(path), None, (), f"bad boundaries ({err})")]) from None
+        raise EvidenceError([Problem(name, None, (), f"bad boundaries ({err})")]) from None
+    problems = [Problem(name, None, (col,), f"feature with code {code!r}: {col} is empty")
+                for col in geo.BOUNDARY_COLUMNS if col != "geometry"
+                for code, value in zip(districts["code"], districts[col])
+                if not isinstance(value, str) or not value.strip()]
+    found = sorted(v for v in districts["district_id"] if isinstance(v, str))
+    if not problems and found != sorted(evidence.DISTRICT_IDS):
+        problems.append(Problem(name, None, ("district_id",),
+                                f"district ids {found} are not Beijing's 16 districts "
+                                f"{sorted(evidence.DISTRICT_IDS)}"))
+    evidence._raise_if(problems)
 
 
 def check_quotes(ev: evidence.Evidence, seeds: Path, data_dir: Path) -> None:
@@ -139,8 +151,9 @@ def _check_before_build(app, config) -> None:
     logger.info(f"[aicluster.buildcheck] data/ checked: {len(evidence.SCHEMAS)} tables, boundaries")
 
 
-def missing_latex_fonts(families=tuple(LATEX_FONTS)) -> list[str]:
-    """The font families fontconfig (hence xelatex) cannot find."""
+def missing_latex_fonts(families=None) -> list[str]:
+    """The font families (default: LATEX_FONTS) that fontconfig, hence xelatex, cannot find."""
+    families = list(LATEX_FONTS) if families is None else families
     if shutil.which("fc-list") is None:
         return list(families)
     return [f for f in families
