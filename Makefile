@@ -8,6 +8,8 @@ JB := $(BIN)/jupyter-book
 STAMP := $(VENV)/.installed
 APT_PACKAGES := $(shell grep -v '^\s*\#' apt.txt)
 JB_FLAGS := -n -W --keep-going
+# Book builds run with the network cut where the kernel allows it (OFFLINE=0 turns this off).
+OFFLINE_RUN := scripts/offline.sh
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1767225600
@@ -20,6 +22,7 @@ help:
 	@echo "make book     set up, execute every chapter, build HTML (_build/html) and PDF (_build/latex/book.pdf)"
 	@echo "make test     set up, build both books, run the whole test suite (unit, data, nbval, browser, PDF)"
 	@echo "make html | make pdf | make outputs (re-execute notebooks, store outputs) | make clean"
+	@echo "make bench    time the build against a baseline book, page weights (benchmarks/results.json)"
 
 setup: apt venv
 
@@ -52,10 +55,10 @@ _clear-cache:
 
 # Full builds always re-execute: the execution cache does not see changes to data/ or aicluster/.
 html: setup _clear-cache
-	$(JB) build . --all --builder html $(JB_FLAGS)
+	$(OFFLINE_RUN) $(JB) build . --all --builder html $(JB_FLAGS)
 
 _pdf:
-	$(JB) build . --all --builder pdflatex $(JB_FLAGS)
+	$(OFFLINE_RUN) $(JB) build . --all --builder pdflatex $(JB_FLAGS)
 	@ls -l _build/latex/book.pdf
 
 pdf: setup _clear-cache _pdf
@@ -69,8 +72,10 @@ outputs: setup
 test: book
 	$(BIN)/python -m pytest
 
+# Build times vs a baseline book, point patterns vs pointpats, page weights: writes
+# benchmarks/results.json, rendered by chapters/appendix_benchmarks.md (rebuild the book to see it).
 bench: setup
-	$(BIN)/python benchmarks/bench_pointpattern.py
+	$(BIN)/python benchmarks/bench_build.py
 
 clean:
 	rm -rf _build
