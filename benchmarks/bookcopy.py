@@ -80,7 +80,10 @@ def make_baseline(root: Path) -> list[Path]:
     """Replace every notebook of the table of contents by a `pass` notebook with its title."""
     notebooks = toc_notebooks(root)
     for path in notebooks:
-        nbformat.write(pass_notebook(notebook_title(path)), path)
+        # The comment makes each notebook distinct: jupyter-cache keys notebooks by their code,
+        # and would otherwise execute one `pass` notebook and reuse it for all the others.
+        code = f"pass  # baseline for {path.relative_to(root).as_posix()}"
+        nbformat.write(pass_notebook(notebook_title(path), code), path)
     return notebooks
 
 
