@@ -8,6 +8,8 @@ JB := $(BIN)/jupyter-book
 STAMP := $(VENV)/.installed
 APT_PACKAGES := $(shell grep -v '^\s*\#' apt.txt)
 JB_FLAGS := -n -W --keep-going
+# Book builds run with the network cut where the kernel allows it (OFFLINE=0 turns this off).
+OFFLINE_RUN := scripts/offline.sh
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
 export SOURCE_DATE_EPOCH := 1767225600
@@ -21,6 +23,7 @@ help:
 	@echo "make test     set up, build both books, run the whole test suite (unit, data, nbval, browser, PDF)"
 	@echo "make book-student  HTML without solutions (_build/student/html), reusing the execution cache"
 	@echo "make html | make pdf | make outputs (re-execute notebooks, store outputs) | make clean"
+	@echo "make bench    time the build against a baseline book, page weights (benchmarks/results.json)"
 
 setup: apt venv
 
@@ -53,10 +56,10 @@ _clear-cache:
 
 # Full builds always re-execute: the execution cache does not see changes to data/ or aicluster/.
 html: setup _clear-cache
-	$(JB) build . --all --builder html $(JB_FLAGS)
+	$(OFFLINE_RUN) $(JB) build . --all --builder html $(JB_FLAGS)
 
 _pdf:
-	$(JB) build . --all --builder pdflatex $(JB_FLAGS)
+	$(OFFLINE_RUN) $(JB) build . --all --builder pdflatex $(JB_FLAGS)
 	@ls -l _build/latex/book.pdf
 
 pdf: setup _clear-cache _pdf
@@ -82,8 +85,10 @@ test: book
 	$(MAKE) _student
 	$(BIN)/python -m pytest
 
+# Build times vs a baseline book, point patterns vs pointpats, page weights: writes
+# benchmarks/results.json, rendered by chapters/appendix_benchmarks.md (rebuild the book to see it).
 bench: setup
-	$(BIN)/python benchmarks/bench_pointpattern.py
+	$(BIN)/python benchmarks/bench_build.py
 
 clean:
 	rm -rf _build

@@ -14,7 +14,7 @@ def md_table(df: pd.DataFrame, formats: dict | None = None, index: bool = False)
     shown = df.copy()
     for col in shown.columns:
         fmt = formats.get(col)
-        shown[col] = [(fmt.format(v) if fmt and pd.notna(v) else _cell(v)) for v in shown[col]]
+        shown[col] = [_cell(fmt.format(v) if fmt and pd.notna(v) else v) for v in shown[col]]
     if index:
         shown = shown.reset_index()
     header = "| " + " | ".join(_cell(c) for c in shown.columns) + " |"
@@ -33,7 +33,13 @@ def _is_text(value) -> bool:
         return True
 
 
+# Backslash-escaped so that MyST shows them as text: '<' would start raw HTML (a name with
+# <script> would run in the HTML book), '&' an entity, '`' code, '$' maths, '[' a link, '|' a
+# new cell, and '\\' would undo the other escapes. (*Emphasis* in a cell still works.)
+_MD_HTML_CHARS = str.maketrans({c: "\\" + c for c in "\\<>&`$|[]"})
+
+
 def _cell(value) -> str:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "–"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return str(value).translate(_MD_HTML_CHARS).replace("\n", " ")

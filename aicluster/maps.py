@@ -65,9 +65,15 @@ def stable_ids(seed: str):
         branca.element.Element._generate_id = original
 
 
+# folium writes tooltip text into a JavaScript template literal (`...`): a backtick would end it
+# and ${...} would run, so these become HTML character references too (innerHTML shows them).
+_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
+
+
 def escape_text(value) -> str:
     """Text from data, made safe for Leaflet tooltips and popups (which set innerHTML)."""
-    return html.escape("" if value is None else str(value), quote=True)
+    return html.escape("" if value is None else str(value), quote=True).translate(
+        _JS_TEMPLATE_CHARS)
 
 
 @dataclass

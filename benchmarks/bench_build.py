@@ -1,0 +1,497 @@
+"""Benchmark the book build (`make bench`): writes benchmarks/results.json and the appendix page.
+
+1. Build times, the book vs a *baseline book* made on the fly: the same configuration and
+   table of contents (whatever chapters `_toc.yml` lists), every notebook replaced by one that
+   keeps its title and only runs ``pass`` -- the irreducible cost of Sphinx, the theme and one
+   kernel start per notebook (benchmarks/bookcopy.py). For each book, in a fresh copy:
+   - cold HTML: ``jupyter-book build --all --builder html`` from nothing (executes every notebook);
+   - warm HTML: the same command again with nothing changed (no ``--all``);
+   - PDF: ``--all --builder pdflatex`` right after, with the execution cache warm, as `make book`
+     builds it.
+   Builds go through scripts/offline.sh, as `make book` does. Each time is the best of
+   BENCH_REPEATS runs (default 1). Per-notebook execution times and what the warm build re-read
+   are parsed from the logs: they say where the extra time goes.
+2. The point-pattern module vs pointpats (benchmarks/bench_pointpattern.py, run as is).
+3. Page weight and requests of every page in the table of contents, opened in headless
+   Chromium (offline, as tests/test_built_html.py does): the bytes of every response (HTML with
+   the maps' inlined data, scripts, styles, fonts, images) and the number of requests.
+
+Run from the repository root: ``python benchmarks/bench_build.py`` (``make bench``);
+``--render`` only rewrites chapters/appendix_benchmarks.md from benchmarks/results.json;
+``--skip-pointpattern`` keeps the previous point-pattern numbers. No timed assertions anywhere:
+the numbers are reported, with the machine and its load, not tested.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from html.parser import HTMLParser
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bookcopy  # noqa: E402
+
+ROOT = bookcopy.ROOT
+RESULTS = ROOT / "benchmarks" / "results.json"
+PAGE = ROOT / "chapters" / "appendix_benchmarks.md"
+POINTPATTERN_JSON = ROOT / "benchmarks" / "results" / "pointpattern.json"
+FLAGS = ["-n", "-W", "--keep-going"]
+GOALS = {"cold_html": 2.0, "warm_html": 1.2}
+PAGE_LIMIT_BYTES = 1_000_000
+WARM_REPEATS = 3
+# What a chapter's kernel imports before its first line of work (aicluster.maps pulls in
+# geopandas, folium and matplotlib): timed once, as the per-notebook share of a cold build.
+CHAPTER_IMPORTS = "import aicluster, aicluster.maps, aicluster.evidence, aicluster.display"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+# -- the machine -------------------------------------------------------------------------------
+def machine() -> dict:
+    cpu = _first_match(Path("/proc/cpuinfo"), r"^model name\s*:\s*(.+)$") or platform.processor()
+    mem_kb = _first_match(Path("/proc/meminfo"), r"^MemTotal:\s*(\d+) kB")
+    os_name = _first_match(Path("/etc/os-release"), r'^PRETTY_NAME="?([^"\n]+)"?') or platform.platform()
+    return {"cpu": cpu, "logical_cpus": os.cpu_count(),
+            "ram_gib": round(int(mem_kb) / 2**20, 1) if mem_kb else None,
+            "os": os_name, "kernel": platform.release(), "python": platform.python_version(),
+            "versions": _versions()}
+
+
+def _first_match(path: Path, pattern: str) -> str | None:
+    try:
+        m = re.search(pattern, path.read_text(encoding="utf-8", errors="replace"), re.M)
+    except OSError:
+        return None
+    return m.group(1).strip() if m else None
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+    out = {}
+    for name in ("jupyter-book", "sphinx", "myst-nb", "sphinx-book-theme", "pointpats"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+# -- builds ------------------------------------------------------------------------------------
+def build(root: Path, builder: str, full: bool, strict: bool = True) -> dict:
+    cmd = [str(root / "scripts" / "offline.sh"), bookcopy.jupyter_book(), "build", str(root),
+           "--builder", builder, *(FLAGS if strict else ["-n", "--keep-going"])]
+    if full:
+        cmd.insert(4, "--all")
+    t0 = time.perf_counter()
+    result = subprocess.run(cmd, cwd=root, env=bookcopy.build_env(root), capture_output=True,
+                            text=True)
+    seconds = time.perf_counter() - t0
+    log = result.stdout + result.stderr
+    (root / f"_build_{builder}_{'full' if full else 'warm'}.log").write_text(log, encoding="utf-8")
+    return {"seconds": round(seconds, 2), "returncode": result.returncode,
+            "executed": _executed(log, root), "reread": _reread(log)}
+
+
+def _executed(log: str, root: Path) -> dict:
+    """Seconds each notebook took to execute, from myst-nb's log."""
+    return {Path(p).resolve().relative_to(root.resolve()).as_posix(): float(s)
+            for p, s in re.findall(r"^(\S+\.(?:ipynb|md)): Executed notebook in ([\d.]+) seconds",
+                                    log, re.M)}
+
+
+def _reread(log: str) -> str | None:
+    m = re.search(r"updating environment: (?:\x1b\[[\d;]*m)?(.*?)(?:\x1b|\n)", log)
+    return m.group(1).strip() if m else None
+
+
+def bench_book(root: Path, repeats: int, strict: bool) -> dict:
+    runs = {"cold_html": [], "warm_html": [], "pdf": []}
+    for _ in range(repeats):
+        shutil.rmtree(root / "_build", ignore_errors=True)
+        runs["cold_html"].append(build(root, "html", full=True, strict=strict))
+        for _ in range(WARM_REPEATS):  # a few seconds each, and the noisiest number
+            runs["warm_html"].append(build(root, "html", full=False, strict=strict))
+        runs["pdf"].append(build(root, "pdflatex", full=True, strict=strict))
+    return {kind: min(rs, key=lambda r: r["seconds"]) for kind, rs in runs.items()}
+
+
+def ratios(book: dict, baseline: dict) -> dict:
+    return {kind: round(book[kind]["seconds"] / baseline[kind]["seconds"], 2) for kind in book}
+
+
+# -- pages -------------------------------------------------------------------------------------
+class _Frames(HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.srcdoc = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "iframe":
+            self.srcdoc += len(dict(attrs).get("srcdoc", "") or "")
+
+
+def page_weights(root: Path) -> list[dict]:
+    """Bytes and requests of every page of the table of contents (built HTML in root/_build)."""
+    import functools
+    import http.server
+    import threading
+
+    from playwright import sync_api as playwright
+
+    html_dir = root / "_build" / "html"
+    pages = [p.relative_to(root).with_suffix(".html").as_posix() for p in bookcopy.toc_files(root)]
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(html_dir))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    out = []
+    try:
+        with playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            for name in pages:
+                out.append(_weigh(browser, base, name, html_dir))
+            browser.close()
+    finally:
+        server.shutdown()
+    return out
+
+
+def _weigh(browser, base: str, name: str, html_dir: Path) -> dict:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    responses, requests, outside = [], [], []
+
+    def route(r):
+        if r.request.url.startswith(base) or r.request.url.startswith(("data:", "blob:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("request", lambda req: requests.append(req.url))
+    page.on("requestfinished", lambda req: responses.append(req))
+    page.goto(f"{base}/{name}", wait_until="networkidle")
+    for frame in page.query_selector_all("iframe"):
+        frame.scroll_into_view_if_needed()
+    page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(500)
+    sizes, gzipped = {}, {}
+    for req in responses:
+        if req.url.startswith(base) and req.response() is not None:
+            body = req.response().body()
+            sizes[req.url] = len(body)
+            gzipped[req.url] = len(gzip.compress(body, 6, mtime=0))
+    context.close()
+    parser = _Frames()
+    text = (html_dir / name).read_text(encoding="utf-8")
+    parser.feed(text)
+    by_kind = {}
+    for url, size in sizes.items():
+        kind = _kind(url)
+        by_kind[kind] = by_kind.get(kind, 0) + size
+    total = sum(sizes.values())
+    shared = sum(v for u, v in sizes.items() if _shared(base, u))
+    return {"page": name, "requests": len(requests), "bytes_total": total,
+            "bytes_shared_assets": shared, "bytes_own": total - shared,
+            "bytes_total_gzip": sum(gzipped.values()),
+            "bytes_html": len(text.encode("utf-8")), "bytes_inlined_maps": parser.srcdoc,
+            "maps": text.count('class="bookmap"'), "bytes_by_kind": by_kind,
+            "largest": sorted(((v, u[len(base):].split("?")[0]) for u, v in sizes.items()),
+                              reverse=True)[:3],
+            "requests_outside": outside, "under_limit": total < PAGE_LIMIT_BYTES,
+            "own_under_limit": total - shared < PAGE_LIMIT_BYTES}
+
+
+def _shared(base: str, url: str) -> bool:
+    """Theme, vendored and search assets: the same file on every page (cached after the first)."""
+    path = url[len(base):].split("?")[0]
+    return path.startswith(("/_static/", "/vendor/")) or path in ("/searchindex.js",)
+
+
+def _kind(url: str) -> str:
+    path = url.split("?")[0]
+    for kind, exts in {"html": (".html", "/"), "javascript": (".js",), "css": (".css",),
+                       "font": (".woff", ".woff2", ".ttf", ".otf"),
+                       "image": (".png", ".svg", ".jpg", ".ico", ".gif")}.items():
+        if path.endswith(exts):
+            return kind
+    return "other"
+
+
+def import_seconds(root: Path, repeats: int = 3) -> float:
+    """Seconds a fresh Python needs for the chapters' imports, beyond starting Python."""
+    def best(code):
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=bookcopy.build_env(root))
+            times.append(time.perf_counter() - t0)
+        return min(times)
+    return round(best(CHAPTER_IMPORTS) - best("pass"), 2)
+
+
+# -- point patterns ----------------------------------------------------------------------------
+def pointpattern(skip: bool) -> dict | None:
+    if not skip:
+        subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_pointpattern.py")],
+                       check=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
+    if not POINTPATTERN_JSON.exists():
+        old = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
+        return old.get("pointpattern")
+    data = json.loads(POINTPATTERN_JSON.read_text(encoding="utf-8"))
+    return {name: {"n": case["n"], "window_vertices": case["window_vertices"],
+                   "aicluster_seconds": {c: case[f"aicluster_{c}"]["seconds"]
+                                         for c in ("isotropic", "translation", "none")},
+                   "pointpats_seconds_n_jobs_1": case["pointpats_k_test_n_jobs_1"]["seconds"],
+                   "pointpats_over_aicluster": case["speedup_vs_pointpats_n_jobs_1"]}
+            for name, case in data["cases"].items()} | {"nsim": data["nsim"],
+                                                         "notes": data["notes"]}
+
+
+# -- the appendix page -------------------------------------------------------------------------
+def render(results: dict) -> str:
+    m, b = results["machine"], results["build"]
+    lines = [
+        "# Appendix: build benchmarks",
+        "",
+        "These numbers come from `make bench` (`benchmarks/bench_build.py`), which writes "
+        "`benchmarks/results.json`; this page is generated from that file "
+        "(`python benchmarks/bench_build.py --render`). They describe one run on one machine: "
+        "re-run `make bench` to measure yours.",
+        "",
+        "## The machine",
+        "",
+        "| Item | Value |",
+        "| --- | --- |",
+        f"| Measured | {results['measured_at']} |",
+        f"| CPU | {_md(m['cpu'])}, {m['logical_cpus']} logical CPUs |",
+        f"| Memory | {m['ram_gib']} GiB |",
+        f"| System | {_md(m['os'])}, Linux {_md(m['kernel'])}, Python {m['python']} |",
+        "| Software | " + ", ".join(f"{k} {v}" for k, v in m["versions"].items() if v) + " |",
+        f"| Load average (1, 5, 15 min) before / after | {_load(results['load_before'])} / "
+        f"{_load(results['load_after'])} |",
+        f"| Runs (best of) | cold HTML and PDF {results['repeats']}, warm HTML "
+        f"{results['repeats'] * WARM_REPEATS} |",
+        "",
+    ]
+    if results.get("noise_note"):
+        lines += [":::{note}", results["noise_note"], ":::", ""]
+    lines += [
+        "## Build time against the baseline book",
+        "",
+        "The *baseline book* has the same configuration and table of contents, with every "
+        "notebook replaced by one that only runs `pass`: what Sphinx, the theme and the kernel "
+        "starts cost with no chapter work. Goals: a cold build within "
+        f"{GOALS['cold_html']:g}× the baseline, a warm rebuild within {GOALS['warm_html']:g}×.",
+        "",
+        "| Build | Book (s) | Baseline (s) | Ratio | Goal |",
+        "| --- | ---: | ---: | ---: | --- |",
+    ]
+    names = {"cold_html": "Cold HTML (executes every notebook)",
+             "warm_html": "Warm HTML (nothing changed)",
+             "pdf": "PDF (execution cache warm)"}
+    for kind, label in names.items():
+        goal = GOALS.get(kind)
+        verdict = "–" if goal is None else (f"≤ {goal:g}×: " + (
+            "met" if b["ratios"][kind] <= goal else "**not met**"))
+        lines.append(f"| {label} | {b['book'][kind]['seconds']:.1f} | "
+                     f"{b['baseline'][kind]['seconds']:.1f} | {b['ratios'][kind]:.2f} | {verdict} |")
+    lines += ["", "Where the cold build's extra time goes: seconds each notebook took to execute "
+              "(myst-nb's log).", "",
+              "| Notebook | Book (s) | Baseline (s) |", "| --- | ---: | ---: |"]
+    book_exec, base_exec = b["book"]["cold_html"]["executed"], b["baseline"]["cold_html"]["executed"]
+    for nb in sorted(set(book_exec) | set(base_exec)):
+        lines.append(f"| `{nb}` | {book_exec.get(nb, 0):.1f} | {base_exec.get(nb, 0):.1f} |")
+    lines += ["", f"Warm rebuild, what Sphinx re-read: book *{_md(b['book']['warm_html']['reread'])}*"
+              f"; baseline *{_md(b['baseline']['warm_html']['reread'])}*.", ""]
+    found = findings(b["book"], b["baseline"], b["ratios"], results["pages"],
+                     results["chapter_import_seconds"])
+    lines += ["### Findings", ""] + [f"- {_md_text(f)}" for f in found] + [""]
+    lines += _render_pointpattern(results.get("pointpattern"))
+    lines += [
+        "## Page weight and requests",
+        "",
+        "Every page of the table of contents, opened in headless Chromium with the network cut: "
+        "all bytes received (the HTML with the maps' data inlined in their frames, scripts, "
+        f"styles, fonts, images) and the number of requests. Goal: each page under "
+        f"{PAGE_LIMIT_BYTES / 1e6:g} MB.",
+        "",
+        "| Page | Own (kB) | of which maps (kB) | Shared (kB) | Total (kB) | Gzip (kB) | "
+        "Requests |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for p in results["pages"]:
+        lines.append(f"| `{p['page']}` | {p['bytes_own'] / 1e3:,.0f}"
+                     f"{'' if p['own_under_limit'] else ' (over 1 MB)'}"
+                     f" | {p['bytes_inlined_maps'] / 1e3:,.0f} | "
+                     f"{p['bytes_shared_assets'] / 1e3:,.0f} | {p['bytes_total'] / 1e3:,.0f} | "
+                     f"{p['bytes_total_gzip'] / 1e3:,.0f} | {p['requests']} |")
+    lines += ["", "*Own*: the page's HTML (with the maps' data inlined in their frames) and its "
+              "figures. *Shared*: theme, vendored and search files, the same on every page. "
+              "*Gzip*: all bytes, compressed as a web server would send them."]
+    return "\n".join(lines) + "\n"
+
+
+def _render_pointpattern(pp: dict | None) -> list[str]:
+    if not pp:
+        return ["## Point patterns against pointpats", "", "Not measured in this run.", ""]
+    lines = ["## Point patterns against pointpats", "",
+             f"The same global L-function envelope test (MAD, {pp['nsim']} CSR simulations) with "
+             "`aicluster.pointpattern` and with pointpats' `k_test` (one process). pointpats has "
+             "no edge correction, so the like-for-like comparison is the column *none*; "
+             "*isotropic* is the spatstat-validated estimator the book uses.", "",
+             "| Pattern (points) | pointpats (s) | aicluster, none (s) | "
+             "aicluster, isotropic (s) | Ratio, none | Ratio, isotropic |",
+             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    for name, c in pp.items():
+        if not isinstance(c, dict):
+            continue
+        lines.append(f"| {name} ({c['n']}) | {c['pointpats_seconds_n_jobs_1']:.2f} | "
+                     f"{c['aicluster_seconds']['none']:.2f} | "
+                     f"{c['aicluster_seconds']['isotropic']:.2f} | "
+                     f"{c['pointpats_over_aicluster']['none']:.1f} | "
+                     f"{c['pointpats_over_aicluster']['isotropic']:.1f} |")
+    lines += ["", "*Ratio*: pointpats' time over aicluster's (above 1: aicluster is faster)."]
+    return lines + [""]
+
+
+def _md(text) -> str:
+    return re.sub(r"([\\`*_{}\[\]<>|$])", r"\\\1", str(text))
+
+
+def _md_text(text) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def _load(values) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def write_page(results: dict) -> None:
+    PAGE.write_text(render(results), encoding="utf-8")
+
+
+# -- main --------------------------------------------------------------------------------------
+def findings(book: dict, baseline: dict, rat: dict, pages: list[dict], imports: float) -> list[str]:
+    """Plain statements read off the measurements (the profile of the builds)."""
+    out = []
+    extra = book["cold_html"]["seconds"] - baseline["cold_html"]["seconds"]
+    executed = book["cold_html"]["executed"]
+    if executed:
+        slowest = max(executed, key=executed.get)
+        n = len(executed)
+        out.append(
+            f"Cold HTML: the book takes {extra:.1f} s more than the baseline. Executing its "
+            f"{n} notebooks takes {sum(executed.values()):.1f} s against "
+            f"{sum(baseline['cold_html']['executed'].values()):.1f} s for the `pass` notebooks "
+            f"(slowest: `{slowest}`, {executed[slowest]:.1f} s). Of that, about {imports:.1f} s "
+            f"per notebook ({n * imports:.1f} s in all) is importing geopandas, folium, "
+            "matplotlib and pyproj in each fresh kernel; the rest is the chapters' own work "
+            "(drawing and saving figures and static maps, loading and checking the evidence). "
+            "The baseline's kernels import nothing, so this cost, which every chapter that draws "
+            f"a map pays, counts against the ratio: goal {GOALS['cold_html']:g}× "
+            f"{'met' if rat['cold_html'] <= GOALS['cold_html'] else 'not met'} in this run, and "
+            "the ratio will rise as the chapters being written land.")
+    warm = book["warm_html"]
+    out.append(
+        f"Warm HTML: Sphinx re-read *{warm['reread']}* and executed {len(warm['executed'])} "
+        "notebooks, in the book and in the baseline alike: a no-change rebuild is Python start-up, "
+        "imports (Sphinx, myst-nb, and aicluster.buildcheck's data and font checks, about 1.5 s, "
+        f"paid by both books) and loading the pickled environment. Ratio {rat['warm_html']:.2f}"
+        f" (best of {WARM_REPEATS} runs); differences of a second are within the noise of a "
+        "loaded machine.")
+    own_max = max(pages, key=lambda p: p["bytes_own"])
+    shared = max(p["bytes_shared_assets"] for p in pages)
+    big = sorted({(v, u) for p in pages for v, u in p["largest"] if u.startswith(("/_static", "/vendor"))},
+                 reverse=True)[:3]
+    out.append(
+        f"Pages: what is particular to a page (its HTML with the maps' data inlined, its figures) "
+        f"is at most {own_max['bytes_own'] / 1e6:.2f} MB (`{own_max['page']}`), under the 1 MB goal; "
+        f"but every page also loads up to {shared / 1e6:.2f} MB of theme and vendored assets, "
+        "the same files on every page (cached by the browser after the first): "
+        + ", ".join(f"`{u}` ({v / 1e6:.2f} MB)" for v, u in big)
+        + ". So a first visit weighs more than 1 MB on every page, the baseline's included; "
+        "served compressed, a page costs the gzip column.")
+    return out
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--render", action="store_true", help="only rewrite the appendix page")
+    ap.add_argument("--skip-pointpattern", action="store_true")
+    ap.add_argument("--repeats", type=int, default=int(os.environ.get("BENCH_REPEATS", "1")))
+    args = ap.parse_args(argv)
+    if args.render:
+        write_page(json.loads(RESULTS.read_text(encoding="utf-8")))
+        print(f"wrote {PAGE.relative_to(ROOT)}")
+        return
+    before = load()
+    with tempfile.TemporaryDirectory(prefix="aicluster-bench-") as tmp:
+        book_root = bookcopy.copy_book(Path(tmp) / "book")
+        base_root = bookcopy.copy_book(Path(tmp) / "baseline")
+        bookcopy.make_baseline(base_root)
+        print(f"building the book and the baseline book ({args.repeats} repeat(s)) in {tmp}")
+        book = bench_book(book_root, args.repeats, strict=True)
+        # The baseline is not strict: its `pass` notebooks glue nothing and write no figure, so
+        # other pages' references to them only warn there.
+        baseline = bench_book(base_root, args.repeats, strict=False)
+        for name, res in (("book", book), ("baseline", baseline)):
+            failed = {k: v["returncode"] for k, v in res.items() if v["returncode"]}
+            if failed and name == "book":
+                sys.exit(f"the book build failed: {failed}; see the logs in {book_root}")
+        rat = ratios(book, baseline)
+        pages = page_weights(book_root)
+        imports = import_seconds(book_root)
+    pp = pointpattern(args.skip_pointpattern)
+    after = load()
+    results = {
+        "measured_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "load_before": before, "load_after": after,
+        "repeats": args.repeats,
+        "noise_note": (f"The machine was loaded while measuring (load average {before[0]:.2f} "
+                       f"before, {after[0]:.2f} after, on {os.cpu_count()} logical CPUs), by other "
+                       "jobs sharing it: times and ratios are noisy (the two books are built one "
+                       "after the other, not under identical load). Re-run on an idle machine, "
+                       "or with BENCH_REPEATS=3, for firmer numbers."
+                       if max(before[0], after[0]) > 0.5 * (os.cpu_count() or 1) else None),
+        "build": {"book": book, "baseline": baseline, "ratios": rat, "goals": GOALS},
+        "chapter_import_seconds": imports,
+        "pointpattern": pp,
+        "pages": pages,
+    }
+    RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_page(results)
+    print(f"\nwrote {RESULTS.relative_to(ROOT)} and {PAGE.relative_to(ROOT)}")
+    for kind, r in rat.items():
+        print(f"{kind:10s} book {book[kind]['seconds']:7.1f} s  baseline "
+              f"{baseline[kind]['seconds']:7.1f} s  ratio {r:.2f}"
+              + (f"  (goal ≤ {GOALS[kind]:g})" if kind in GOALS else ""))
+    for p in pages:
+        print(f"{p['page']:40s} {p['bytes_total'] / 1e3:9,.0f} kB ({p['bytes_own'] / 1e3:7,.0f} kB "
+              f"own)  {p['requests']:3d} requests")
+    for line in findings(book, baseline, rat, pages, imports):
+        print("-", line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The benchmark's parts (no timings are asserted): the baseline book, the results file and the
+appendix page generated from it."""
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+spec = importlib.util.spec_from_file_location("bench_build", ROOT / "benchmarks" / "bench_build.py")
+bench_build = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(bench_build)
+bookcopy = bench_build.bookcopy
+
+
+def test_toc_files_follow_the_table_of_contents():
+    files = bookcopy.toc_files(ROOT)
+    toc = (ROOT / "_toc.yml").read_text(encoding="utf-8")
+    assert files[0].stem == "intro"
+    for path in files[1:]:
+        assert f"file: {path.relative_to(ROOT).with_suffix('').as_posix()}" in toc
+    assert ROOT / "chapters" / "appendix_benchmarks.md" in files
+
+
+def test_baseline_book_keeps_toc_and_titles_and_only_passes(tmp_path):
+    root = bookcopy.copy_book(tmp_path / "book")
+    assert not (root / "_build").exists() and not (root / ".git").exists()
+    titles = {p: bookcopy.notebook_title(p) for p in bookcopy.toc_notebooks(root)}
+    assert titles, "no notebook in the table of contents"
+    replaced = bookcopy.make_baseline(root)
+    assert set(replaced) == set(titles)
+    for path in replaced:
+        nb = nbformat.read(path, as_version=4)
+        assert [c.source for c in nb.cells] == [
+            f"# {titles[path]}", f"pass  # baseline for {path.relative_to(root).as_posix()}"]
+    assert (root / "_toc.yml").read_bytes() == (ROOT / "_toc.yml").read_bytes()
+    assert (root / "_config.yml").read_bytes() == (ROOT / "_config.yml").read_bytes()
+
+
+def test_missing_toc_file_is_reported(tmp_path):
+    root = bookcopy.copy_book(tmp_path / "book")
+    (root / "chapters" / "appendix_benchmarks.md").unlink()
+    with pytest.raises(FileNotFoundError, match="appendix_benchmarks"):
+        bookcopy.toc_files(root)
+
+
+@pytest.fixture(scope="module")
+def results():
+    path = ROOT / "benchmarks" / "results.json"
+    if not path.exists():
+        pytest.fail("benchmarks/results.json is missing: run `make bench`")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_results_describe_the_machine_and_the_ratios(results):
+    assert {"cpu", "logical_cpus", "ram_gib", "os", "python"} <= set(results["machine"])
+    assert len(results["load_before"]) == 3 and len(results["load_after"]) == 3
+    assert set(results["build"]["ratios"]) == {"cold_html", "warm_html", "pdf"}
+    for kind, ratio in results["build"]["ratios"].items():
+        book = results["build"]["book"][kind]["seconds"]
+        base = results["build"]["baseline"][kind]["seconds"]
+        assert ratio == round(book / base, 2), kind
+    # Not compared with today's _toc.yml: chapters added since the last `make bench` are simply
+    # not measured yet (the page says when it was measured).
+    assert results["pages"] and all(p["requests_outside"] == [] for p in results["pages"])
+
+
+def test_appendix_page_is_generated_from_the_results(results):
+    page = (ROOT / "chapters" / "appendix_benchmarks.md").read_text(encoding="utf-8")
+    assert page == bench_build.render(results), (
+        "chapters/appendix_benchmarks.md is stale: python benchmarks/bench_build.py --render")

@@ -1,0 +1,180 @@
+"""Names from data that contain HTML, a <script> or JavaScript syntax are shown as text, never
+run: in map tooltips and the layer control (BookMap, opened in Chromium), in the ledger's HTML
+and PDF tables (aicluster.ledger) and in Markdown tables (aicluster.display.md_table, rendered by
+MyST as the book renders it).
+
+Each payload tries a different way out: raw HTML, an HTML attribute, and (for the tooltip, which
+folium writes into a JavaScript template literal) a backtick and ${...}. If any of them ran, it
+would set window.__pwned.
+"""
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+
+import docutils.core
+import geopandas as gpd
+import pandas as pd
+import pytest
+from myst_parser.parsers.docutils_ import Parser as MystParser
+from shapely.geometry import Point, box
+
+from aicluster import display, ledger, maps, paths
+
+PAYLOADS = [
+    '<script>window.__pwned="script"</script>',
+    '<img src=x onerror="window.__pwned=\'img\'">',
+    "`;window.__pwned='backtick';`",
+    "${window.__pwned='template'}",
+    "a\\`+(window.__pwned='backslash')+`",
+    "AT&amp;T &lt;b&gt; 海淀 | Co",
+    "US$5 and $6 [x](http://example.org)",
+]
+
+
+class _Text(HTMLParser):
+    """The text a browser would show, and the tags and attributes it would create."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.text, self.tags, self.attrs = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attrs += [name for name, _ in attrs]
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def parse(html_text: str) -> _Text:
+    parser = _Text()
+    parser.feed(html_text)
+    return parser
+
+
+# -- pure functions ----------------------------------------------------------------------------
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_escape_text_leaves_nothing_html_or_javascript_can_act_on(payload):
+    out = maps.escape_text(payload)
+    assert not set("<>\"'`$\\") & set(out.replace("&lt;", "").replace("&gt;", "")
+                                          .replace("&quot;", "").replace("&#x27;", "")
+                                          .replace("&#96;", "").replace("&#36;", "")
+                                          .replace("&#92;", "")), out
+    assert "".join(parse(out).text) == payload  # and a browser shows the name unchanged
+
+
+# -- md_table through MyST ---------------------------------------------------------------------
+def myst_to_html(markdown: str) -> str:
+    return docutils.core.publish_parts(markdown, parser=MystParser(), writer_name="html5",
+                                       settings_overrides={"myst_enable_extensions": [],
+                                                           "output_encoding": "unicode",
+                                                           "report_level": 4})["body"]
+
+
+def test_myst_would_run_raw_html_in_a_table_cell():
+    # The reason md_table escapes: MyST passes raw HTML through to the HTML book.
+    page = myst_to_html("| a |\n| --- |\n| <script>x()</script> |\n")
+    assert "script" in parse(page).tags
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_md_table_shows_names_as_text(payload):
+    df = pd.DataFrame({"Firm": [payload], "Place <i>": [payload], "n": [3]})
+    page = myst_to_html(display.md_table(df).data)
+    parsed = parse(page)
+    assert set(parsed.tags) <= {"table", "colgroup", "col", "thead", "tbody", "tr", "th", "td",
+                                "p"}, parsed.tags
+    assert not [a for a in parsed.attrs if a.startswith("on")]
+    cells = [t.strip() for t in parsed.text if t.strip()]
+    assert cells == ["Firm", "Place <i>", "n", payload, payload, "3"]
+
+
+def test_md_table_numbers_are_unchanged():
+    md = display.md_table(pd.DataFrame({"x": [1455.0, -0.5]}), {"x": "{:,.2f}"}).data
+    assert md.splitlines()[2:] == ["| 1,455.00 |", "| -0.50 |"]
+
+
+# -- the ledger --------------------------------------------------------------------------------
+@pytest.fixture
+def hostile_ledger():
+    df = pd.DataFrame({"name": PAYLOADS, "value": range(len(PAYLOADS))})
+    return ledger.Ledger(df, table_id="hostile", caption=PAYLOADS[0])
+
+
+def test_ledger_html_shows_names_as_text(hostile_ledger):
+    page = hostile_ledger.html()
+    parsed = parse(page)
+    assert parsed.tags.count("script") == 1  # the ledger's own sorting script, nothing else
+    assert "img" not in parsed.tags and "onerror" not in parsed.attrs
+    for payload in PAYLOADS:
+        assert payload in parsed.text, payload
+
+
+def test_ledger_pdf_table_shows_names_as_text(hostile_ledger):
+    page = myst_to_html(hostile_ledger.markdown())
+    parsed = parse(page)
+    assert not {"script", "img", "b"} & set(parsed.tags)
+    text = [t.strip() for t in parsed.text]
+    for payload in PAYLOADS:
+        assert payload.strip() in text, payload
+
+
+# -- the map, in a browser ---------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def hostile_map_page(tmp_path_factory):
+    """A page holding a BookMap whose every name is hostile, served as a chapter page is."""
+    site = tmp_path_factory.mktemp("site")
+    shutil.copytree(paths.ROOT / "_extra" / "vendor", site / "vendor")
+    names = PAYLOADS
+    pts = gpd.GeoDataFrame({"name": names, "kind": names},
+                           geometry=[Point(116.2 + 0.02 * i, 39.95) for i in range(len(names))],
+                           crs="EPSG:4326")
+    polys = gpd.GeoDataFrame({"name": [PAYLOADS[3]]}, geometry=[box(116.1, 39.9, 116.4, 40.0)],
+                             crs="EPSG:4326")
+    m = maps.BookMap(PAYLOADS[1], map_id="hostile", basemap=False)
+    m.polygons(polys, name=PAYLOADS[2], label_col="name")
+    m.points(pts, name=PAYLOADS[0], label_col="name", fields={"kind": PAYLOADS[4]})
+    (site / "chapters").mkdir()
+    (site / "chapters" / "map.html").write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'></head><body>{m.html()}</body></html>",
+        encoding="utf-8")
+    return site
+
+
+TOOLTIPS_JS = """() => Object.keys(window)
+  .filter(k => /^(circle_marker|geo_json)_/.test(k) && window[k].getTooltip)
+  .map(k => { let layer = window[k];
+              if (layer.getLayers) layer = layer.getLayers()[0];
+              const tip = window[k].getTooltip();
+              tip.setLatLng(layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter());
+              tip.addTo(window[Object.keys(window).find(n => /^map_/.test(n))]);
+              return tip.getElement().textContent.trim(); })"""
+
+
+def test_map_tooltips_and_layer_names_show_as_text(hostile_map_page):
+    from test_built_html import ARGS, CHROMIUM, serve  # same offline browser set-up
+    from playwright import sync_api as playwright
+
+    with serve(hostile_map_page) as base, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/chapters/map.html", wait_until="networkidle")
+        frame = page.wait_for_selector("iframe.bookmap").content_frame()
+        frame.wait_for_function("typeof L !== 'undefined' && document.querySelector('.leaflet-pane')")
+        tips = frame.evaluate(TOOLTIPS_JS)
+        control = frame.evaluate(
+            "() => document.querySelector('.leaflet-control-layers').textContent")
+        injected = frame.evaluate("() => [window.__pwned, document.querySelectorAll("
+                                  "'.leaflet-tooltip script, .leaflet-tooltip img, "
+                                  ".leaflet-control-layers img').length]")
+        title = page.get_attribute("iframe.bookmap", "title")
+        browser.close()
+    assert errors == [], errors
+    assert injected == [None, 0], f"a name ran as code or made elements: {injected}"
+    expected = [PAYLOADS[3]] + [f"{p}{PAYLOADS[4]}: {p}" for p in PAYLOADS]  # <br> adds no text
+    assert sorted(tips) == sorted(expected)
+    assert PAYLOADS[0] in control and PAYLOADS[2] in control
+    assert title == PAYLOADS[1]
