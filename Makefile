@@ -14,11 +14,12 @@ export SOURCE_DATE_EPOCH := 1767225600
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup apt venv book html pdf outputs test bench clean _pdf _clear-cache
+.PHONY: help setup apt venv book html pdf book-student outputs test bench clean _pdf _student _clear-cache
 
 help:
 	@echo "make book     set up, execute every chapter, build HTML (_build/html) and PDF (_build/latex/book.pdf)"
 	@echo "make test     set up, build both books, run the whole test suite (unit, data, nbval, browser, PDF)"
+	@echo "make book-student  HTML without solutions (_build/student/html), reusing the execution cache"
 	@echo "make html | make pdf | make outputs (re-execute notebooks, store outputs) | make clean"
 
 setup: apt venv
@@ -63,10 +64,22 @@ pdf: setup _clear-cache _pdf
 book: html
 	$(MAKE) _pdf
 
+# Student edition: the same book with sphinx-exercise's hide_solutions and no notebook links, built
+# from a generated config into _build/student/html. Reuses the execution cache of the main build.
+STUDENT := _build/student
+book-student: setup _student
+
+_student:
+	$(BIN)/python scripts/student_config.py $(STUDENT)/_config.yml
+	$(JB) build . --builder html --config $(STUDENT)/_config.yml --path-output $(STUDENT) $(JB_FLAGS)
+	rm -rf $(STUDENT)/html && mv $(STUDENT)/_build/html $(STUDENT)/html
+	@ls -l $(STUDENT)/html/index.html
+
 outputs: setup
 	$(BIN)/python scripts/store_outputs.py
 
 test: book
+	$(MAKE) _student
 	$(BIN)/python -m pytest
 
 bench: setup

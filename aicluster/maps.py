@@ -8,7 +8,9 @@ builder never uses `text/html` and takes the PNG.
 The interactive map needs no network: Leaflet is loaded from the book's own `_extra/vendor/`
 (`_extra/vendor/`, relative to the chapter page), element ids are deterministic, and the OpenStreetMap base layer
 is off by default (a reader can switch it on; without it polygons and points still show).
-Text from data is HTML-escaped before it reaches a tooltip or popup.
+Text from data is HTML-escaped before it reaches a tooltip or popup. A tooltip field whose value
+is a list or tuple shows one (escaped) line per item. With ``html_legend=True`` the interactive
+map also shows the static map's legend (colour swatches and labels, escaped) as a Leaflet control.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 import branca.element
 import folium
 import geopandas as gpd
+import jinja2
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -88,8 +91,9 @@ class BookMap:
     """A map displayed as interactive Leaflet (HTML book) and static PNG (PDF book)."""
 
     def __init__(self, title: str, *, map_id: str | None = None, height: int = 480,
-                 figsize=(8, 6.5), basemap: bool = True):
+                 figsize=(8, 6.5), basemap: bool = True, html_legend: bool = False):
         self.title = title
+        self.html_legend = html_legend
         self.map_id = map_id or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")
         self.height = height
         self.figsize = figsize
@@ -141,6 +145,8 @@ class BookMap:
                              attr=OSM_ATTRIBUTION, show=False, control=True).add_to(fmap)
         for layer in self.layers:
             self._add_folium_layer(fmap, layer)
+        if self.html_legend and self.legend_entries():
+            HtmlLegend(self.legend_entries()).add_to(fmap)
         folium.LayerControl(collapsed=True).add_to(fmap)
         fmap.fit_bounds([[bounds[1], bounds[0]], [bounds[3], bounds[2]]])
         return fmap
@@ -176,8 +182,19 @@ class BookMap:
         if layer.label_col:
             parts.append(f"<b>{escape_text(row[layer.label_col])}</b>")
         for col, label in layer.fields.items():
-            parts.append(f"{escape_text(label)}: {escape_text(row[col])}")
+            value = row[col]
+            if isinstance(value, (list, tuple)):  # one line per item, under the label
+                parts += [f"{escape_text(label)}:"] if label else []
+                parts += [escape_text(item) for item in value]
+            else:
+                parts.append(f"{escape_text(label)}: {escape_text(value)}")
         return "<br>".join(parts)
+
+    def legend_entries(self) -> list[tuple[str, str, str]]:
+        """(label, colour, "point" or "area") for every legend entry, in layer order."""
+        return [(label, colour, "point" if layer.kind == "points" else "area")
+                for layer in self.layers if layer.legend
+                for label, colour in layer.legend.items()]
 
     def html(self) -> str:
         """The interactive map as an iframe (its own document, so page CSS cannot break it)."""
@@ -283,6 +300,46 @@ def _legend_handles(layer: _Layer):
         return [Line2D([], [], marker="o", linestyle="", markerfacecolor=c,
                        markeredgecolor="#222222", label=lab) for lab, c in layer.legend.items()]
     return [Patch(facecolor=c, edgecolor="#333333", label=lab) for lab, c in layer.legend.items()]
+
+
+_COLOUR = re.compile(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?")
+
+
+class HtmlLegend(branca.element.MacroElement):
+    """A legend for the interactive map: a Leaflet control (bottom left) built with plain
+    JavaScript (no jQuery), its labels HTML-escaped and its colours checked to be hex codes."""
+
+    _template = jinja2.Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.control({position: "bottomleft"});
+            {{ this.get_name() }}.onAdd = function () {
+                var div = L.DomUtil.create("div", "bookmap-legend");
+                div.innerHTML = {{ this.inner_html|tojson }};
+                return div;
+            };
+            {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """)
+
+    def __init__(self, entries):
+        super().__init__()
+        self._name = "HtmlLegend"
+        self.inner_html = legend_html(entries)
+
+
+def legend_html(entries) -> str:
+    """The legend's HTML: one swatch (a dot for points, a square for areas) and label per entry."""
+    rows = []
+    for label, colour, shape in entries:
+        if not _COLOUR.fullmatch(str(colour)):
+            raise ValueError(f"legend colour {colour!r} is not a hex colour such as #0072B2")
+        radius = "50%" if shape == "point" else "2px"
+        rows.append(f'<div><span style="display:inline-block;width:11px;height:11px;'
+                    f'margin-right:5px;vertical-align:-1px;border:1px solid #333;'
+                    f'border-radius:{radius};background:{colour}"></span>{escape_text(label)}</div>')
+    return ('<div style="background:rgba(255,255,255,0.9);padding:5px 8px;border-radius:4px;'
+            'box-shadow:0 0 4px rgba(0,0,0,0.3);font:12px/1.5 sans-serif">' + "".join(rows)
+            + "</div>")
 
 
 def _assert_no_remote_assets(page: str) -> None:

@@ -77,3 +77,47 @@ def test_rendered_map_needs_no_jquery(small_map):
     # Only Leaflet is bundled: any jQuery call would throw and stop the map from drawing.
     page = small_map.folium_map().get_root().render()
     assert "$(" not in page and "jQuery" not in page
+
+
+# -- HTML legend (opt-in) and list-valued tooltip fields ---------------------------------------
+def _legend_map(html_legend=True):
+    pts = gpd.GeoDataFrame({"name": ["A"], "firms": [["甲 <b>x</b>", "乙 & Co"]]},
+                           geometry=[Point(116.25, 39.95)], crs="EPSG:4326")
+    area = gpd.GeoDataFrame(geometry=[box(116.2, 39.9, 116.3, 40.0)], crs="EPSG:4326")
+    m = maps.BookMap("Legend 图例", map_id="legend", html_legend=html_legend)
+    m.polygons(area, name="Area", colour="#D55E00", legend={"District <i>区</i>": "#D55E00"})
+    m.points(pts, name="Firms", label_col="name", fields={"firms": "Firms here"},
+             legend={"AI building 楼宇": "#0072B2"})
+    return m
+
+
+def test_html_legend_lists_every_entry_escaped_without_jquery():
+    import json
+    page = _legend_map().folium_map().get_root().render()
+    assert page.count("bookmap-legend") == 1 and "L.control(" in page
+    inner = json.loads(re.search(r"innerHTML = (\".*?[^\\]\");", page).group(1))
+    # labels are escaped before they reach innerHTML
+    assert "AI building 楼宇</div>" in inner and "District &lt;i&gt;区&lt;/i&gt;</div>" in inner
+    assert "<i>" not in inner and "<i>" not in page
+    assert "$(" not in page and "jQuery" not in page
+
+
+def test_html_legend_is_opt_in():
+    page = _legend_map(html_legend=False).folium_map().get_root().render()
+    assert "bookmap-legend" not in page
+
+
+def test_legend_refuses_a_colour_that_is_not_hex():
+    with pytest.raises(ValueError, match="hex colour"):
+        maps.legend_html([("x", "red;background:url(http://x)", "point")])
+
+
+def test_legend_entries_follow_layer_order_and_shape():
+    assert _legend_map().legend_entries() == [("District <i>区</i>", "#D55E00", "area"),
+                                              ("AI building 楼宇", "#0072B2", "point")]
+
+
+def test_list_valued_field_gives_one_escaped_line_per_item():
+    m = _legend_map()
+    tip = m._tooltip_html(m.layers[1], m.layers[1].gdf.iloc[0])
+    assert tip == "<b>A</b><br>Firms here:<br>甲 &lt;b&gt;x&lt;/b&gt;<br>乙 &amp; Co"

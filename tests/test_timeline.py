@@ -1,0 +1,111 @@
+"""The broken time axis, label stacking and timeline items (aicluster.timeline)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from aicluster import evidence, style, timeline
+
+AXIS = timeline.BrokenTimeAxis((950, 1950, 2010, 2019, 2027), (0.07, 0.10, 0.11, 0.72))
+
+
+@pytest.fixture(scope="module")
+def ev():
+    return evidence.load_all()
+
+
+def test_axis_round_trip_and_monotone():
+    t = np.array([900, 950, 958, 1500, 1958, 2010.5, 2023.25, 2027, 2030])
+    u = AXIS.forward(t)
+    assert np.all(np.diff(u) > 0)
+    np.testing.assert_allclose(AXIS.inverse(u), t, atol=1e-9)
+    assert AXIS.forward(950) == 0 and AXIS.forward(2027) == pytest.approx(1)
+
+
+def test_axis_gives_recent_years_most_of_the_width():
+    assert AXIS.share(2012, 2027) > 0.6
+    # ...while a linear axis from 950 would give them under 2 %.
+    assert (2027 - 2012) / (2027 - 950) < 0.02
+
+
+@pytest.mark.parametrize("breaks,widths", [
+    ((2000, 1990), (1.0,)), ((1, 2, 3), (0.5, 0.6)), ((1, 2), (0.5, 0.5)), ((1, 2, 3), (1.0, 0.0))])
+def test_axis_rejects_bad_definitions(breaks, widths):
+    with pytest.raises(ValueError):
+        timeline.BrokenTimeAxis(breaks, widths)
+
+
+def test_default_ticks_are_spaced():
+    ticks = timeline.default_ticks(AXIS)
+    assert set(AXIS.breaks) <= set(ticks)
+    gaps = np.diff(AXIS.forward(ticks))
+    interior = [t for t in ticks if t not in AXIS.breaks]
+    assert interior and all(AXIS.share(a, b) > 0 for a, b in zip(ticks[:-1], ticks[1:]))
+    assert gaps.min() > 0.02
+
+
+def test_stacking_separates_overlaps_only():
+    levels = timeline.stack_levels([0.0, 0.01, 0.02, 0.5], [0.05, 0.06, 0.07, 0.55])
+    assert list(levels) == [0, 1, 2, 0]
+    # A later item reuses the lowest free level.
+    assert list(timeline.stack_levels([0, 0.01, 0.1], [0.05, 0.2, 0.15])) == [0, 1, 0]
+
+
+def test_event_items_follow_date_precision_and_status(ev):
+    items = timeline.event_items(ev.events).set_index("item_id")
+    assert items.loc["E001", "t_start"] == 958 and items.loc["E001", "t_end"] == 959
+    e003 = items.loc["E003"]  # May 1958
+    assert e003["t_start"] == pytest.approx(1958 + 120 / 365) and e003["t_end"] < 1958.42
+    planned = set(ev.events.loc[ev.events["status"] == "planned", "event_id"])
+    assert set(items.index[items["hollow"]]) == planned and planned
+    assert items.loc["E030", "colour"] == timeline.CATEGORY_STYLE["compute"][0]
+
+
+def test_colours_are_okabe_ito_and_distinct():
+    colours = [c for c, _, _ in timeline.CATEGORY_STYLE.values()]
+    assert len(set(colours)) == len(colours)
+    assert set(colours) <= set(style.PALETTE.values())
+    assert set(timeline.CATEGORY_STYLE) == set(evidence.EVENT_CATEGORIES)
+
+
+def test_draw_refuses_to_drop_items(ev):
+    items = timeline.event_items(ev.events, lane="area_id")
+    fig, ax = __import__("matplotlib.pyplot").pyplot.subplots()
+    with pytest.raises(ValueError, match="beijing"):
+        timeline.draw(ax, items, AXIS, ["mentougou", "haidian", "shijingshan", "jingxi"])
+
+
+def test_timeline_figure_labels_every_item_and_is_deterministic(ev):
+    events = ev.events[ev.events["area_id"] == "mentougou"]
+    items = timeline.event_items(events)
+    lanes = [c for c in timeline.CATEGORY_STYLE if c in set(items["lane"])]
+    labels = {c: timeline.CATEGORY_STYLE[c][2] for c in lanes}
+
+    def make():
+        fig = timeline.timeline_figure(items, AXIS, lanes, lane_labels=labels, categories=lanes)
+        texts = {t.get_text() for t in fig.axes[0].texts}
+        ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+        return style.png_bytes(fig), texts, ticks
+
+    png1, texts, ticks = make()
+    png2, _, _ = make()
+    assert set(events["event_id"]) <= texts
+    assert "算力" in ticks and "煤炭与钢铁" in ticks
+    assert png1 == png2
+
+
+def test_claim_items_are_diamonds_and_plans_hollow(ev):
+    from aicluster import indicators
+    s = indicators.series(ev.claims, ["C026", "C109"])
+    items = timeline.claim_items(s, lane="x")
+    assert list(items["marker"]) == ["D", "D"] and list(items["hollow"]) == [False, True]
+
+
+def test_event_table_and_recent_share(ev):
+    table = timeline.event_table(ev.events)
+    assert table.loc[0, "Date"] == "958" and len(table) == len(ev.events)
+    planned = table[table["Title"].str.startswith("(planned)")]
+    assert set(planned["Event"]) == set(ev.events.loc[ev.events["status"] == "planned", "event_id"])
+    assert table["Title"].str.contains("·").all()
+    share = timeline.share_recent(ev.events, 2012)
+    manual = np.mean([int(d[:4]) >= 2012 for d in ev.events["date"]])
+    assert share == pytest.approx(manual) and 0.5 < share < 1
