@@ -1,0 +1,351 @@
+"""The discussion chapter's evidence table: the drivers of an AI cluster, district by district.
+
+Each cell of the table says, in words, what the sources or the book's analyses show about one
+driver in one district, and cites its evidence: claim ids from ``data/claims.csv`` (their values
+are printed from the data, never typed here) or results computed by the earlier chapters (their
+values are passed in by the notebook, which computes them with the same package functions, and
+each links to the section that explains the computation). The words carry no numbers, so every
+number in the table can be traced to a claim or a computation.
+
+The verdict column says how far the book's evidence goes:
+
+- ``tested``: an analysis in this book puts the claim to a statistical test;
+- ``illustrated``: the sources assert it and the data illustrate it, but nothing here tests it;
+- ``open``: the sources say little or nothing; the row says what data would settle it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+DISTRICTS = ("haidian", "mentougou", "shijingshan")
+DISTRICT_HEADINGS = {"haidian": "Haidian 海淀", "mentougou": "Mentougou 门头沟",
+                     "shijingshan": "Shijingshan 石景山"}
+VERDICTS = {"tested": "Tested here", "illustrated": "Illustrated only", "open": "Open"}
+_QUALIFIER_SIGNS = {"exact": "", "more_than": ">", "nearly": "≈", "about": "~", "at_least": "≥",
+                    "up_to": "≤", "range": ""}
+_NUMBER_IN_WORDS = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Result:
+    """A number computed in an earlier chapter: ``key`` into the results the notebook passes,
+    a short description, the format of the value and the label of the section explaining it."""
+
+    key: str
+    text: str
+    fmt: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str
+    claims: tuple[str, ...] = ()
+    results: tuple[Result, ...] = ()
+    sections: tuple[str, ...] = ()  # labels of sections that show (map, table) without a number
+
+
+@dataclass(frozen=True)
+class Driver:
+    key: str
+    name: str
+    cells: dict[str, Cell]
+    verdict: str
+    settle: str
+    quote_zh: str = ""  # Wang Jici's words for the driver, verbatim from seed 004
+    quote_en: str = ""
+
+
+_YUAN_UNITS = {"10 thousand yuan": 1e4, "100 million yuan": 1e8}
+
+
+def claim_value(claim: pd.Series) -> str:
+    """A claim's value as printed in the table: qualifier sign, number(s), unit, plan flag.
+    Chinese money units (万元, 亿元) are restated in yuan, as million or billion."""
+    unit, scale = claim["unit_en"], _YUAN_UNITS.get(claim["unit_en"])
+    values = [claim["value"]]
+    if claim["qualifier"] == "range" and pd.notna(claim.get("value_high")):
+        values.append(claim["value_high"])
+    if scale:
+        values, unit = _yuan(values, scale)
+    if unit in ("years", "firms", "months") and len(values) == 1 and float(values[0]) == 1:
+        unit = unit[:-1]
+    value = "–".join(_number(v) for v in values)
+    text = f"{_QUALIFIER_SIGNS.get(claim['qualifier'], '')}{value} {unit}"
+    return text + (" (plan)" if claim["status"] == "plan" else "")
+
+
+def _yuan(values, scale) -> tuple[list[float], str]:
+    yuan = [float(v) * scale for v in values]
+    if max(yuan) >= 1e9:
+        return [v / 1e9 for v in yuan], "billion yuan"
+    return [v / 1e6 for v in yuan], "million yuan"
+
+
+def _number(x) -> str:
+    x = float(x)
+    return f"{x:,.0f}" if x.is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def claim_anchor(claim_id: str) -> str:
+    """The label of a cited claim's entry in the chapter's list of cited claims."""
+    return f"disc-claim-{claim_id.lower()}"
+
+
+def cited_claim_ids(drivers: list[Driver]) -> list[str]:
+    """Every claim id the table cites, in order of first citation."""
+    seen: dict[str, None] = {}
+    for driver in drivers:
+        for district in DISTRICTS:
+            for cid in driver.cells[district].claims:
+                seen.setdefault(cid, None)
+    return list(seen)
+
+
+def result_keys(drivers: list[Driver]) -> list[str]:
+    keys: dict[str, None] = {}
+    for driver in drivers:
+        for district in DISTRICTS:
+            for res in driver.cells[district].results:
+                keys.setdefault(res.key, None)
+    return list(keys)
+
+
+def check(drivers: list[Driver], claims: pd.DataFrame, results: dict | None = None) -> None:
+    """Raise ValueError naming the driver and district of any cell that cites nothing, cites an
+    unknown claim, lacks a computed result, or types a number into its words."""
+    known = set(claims["claim_id"])
+    problems = []
+    for driver in drivers:
+        if driver.verdict not in VERDICTS:
+            problems.append(f"{driver.key}: unknown verdict {driver.verdict!r}")
+        if set(driver.cells) != set(DISTRICTS):
+            problems.append(f"{driver.key}: needs exactly the cells {', '.join(DISTRICTS)}")
+            continue
+        for district, cell in driver.cells.items():
+            where = f"{driver.key}/{district}"
+            if not (cell.claims or cell.results or cell.sections):
+                problems.append(f"{where}: cites no claim, result or section")
+            if _NUMBER_IN_WORDS.search(cell.text):
+                problems.append(f"{where}: a digit in the words; cite the number instead")
+            problems += [f"{where}: unknown claim {c}" for c in cell.claims if c not in known]
+            if results is not None:
+                problems += [f"{where}: result {r.key!r} was not computed"
+                             for r in cell.results if r.key not in results]
+    if problems:
+        raise ValueError("discussion table: " + "; ".join(problems))
+
+
+def _cell_markdown(cell: Cell, claims: pd.DataFrame, results: dict) -> str:
+    parts = [cell.text]
+    for cid in cell.claims:
+        claim = claims.loc[cid]
+        parts.append(f"{{ref}}`{cid} <{claim_anchor(cid)}>`: {_md_escape(claim_value(claim))}")
+    for res in cell.results:
+        value = res.fmt.format(results[res.key])
+        parts.append(f"{_md_escape(res.text)} {value} ({{ref}}`computed <{res.label}>`)")
+    parts += [f"{{ref}}`see the map or table <{label}>`" for label in cell.sections]
+    return "; ".join(parts)
+
+
+def _md_escape(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
+
+
+def table_markdown(drivers: list[Driver], claims: pd.DataFrame, results: dict) -> str:
+    """The drivers table as a MyST list-table (renders in HTML and as a wrapping PDF table)."""
+    check(drivers, claims, results)
+    by_id = claims.set_index("claim_id")
+    lines = ["```{list-table} Drivers of an AI cluster in three districts: what the sources "
+             "and this book's analyses show",
+             ":header-rows: 1", ":widths: 14 24 22 22 18", ":name: disc-drivers-table", "",
+             "* - Driver", *[f"  - {DISTRICT_HEADINGS[d]}" for d in DISTRICTS],
+             "  - Verdict"]
+    for driver in drivers:
+        lines.append(f"* - **{driver.name}**")
+        lines += [f"  - {_cell_markdown(driver.cells[d], by_id, results)}" for d in DISTRICTS]
+        lines.append(f"  - {VERDICTS[driver.verdict]}")
+    return "\n".join(lines + ["```"])
+
+
+def settle_markdown(drivers: list[Driver]) -> str:
+    """What data would settle each driver, as a bulleted list."""
+    return "\n".join(f"- **{d.name}** ({VERDICTS[d.verdict].lower()}): {d.settle}"
+                     for d in drivers)
+
+
+def cited_claims_markdown(drivers: list[Driver], claims: pd.DataFrame,
+                          sources: pd.DataFrame) -> str:
+    """One labelled paragraph per cited claim: value, verbatim quote, gloss and source."""
+    by_id = claims.set_index("claim_id")
+    src = sources.set_index("source_id")
+    blocks = []
+    for cid in cited_claim_ids(drivers):
+        claim = by_id.loc[cid]
+        s = src.loc[claim["source_id"]]
+        blocks.append(
+            f"({claim_anchor(cid)})=\n**{cid}** — {_md_escape(claim_value(claim))}. "
+            f"「{claim['quote_zh']}」 {_md_escape(claim['gloss_en'])} "
+            f"*{_md_escape(s['outlet_en'])}*, {s['date']}, “{_md_escape(s['title_en'])}”.")
+    return "\n\n".join(blocks)
+
+
+# -- the table's content -------------------------------------------------------------------------
+# Results computed in the Haidian chapters (keys are filled by the discussion notebook).
+MEDIAN_DISTANCE = Result("hd_median_distance_m", "median distance, AI building to nearest "
+                         "university or institute:", "{:,.0f} m", "haidian-distances")
+PROXIMITY_P = Result("hd_proximity_p", "closer than random points in the urban-core window? "
+                     "one-sided p =", "{:.3f}", "pp-proximity")
+CLARK_EVANS = Result("hd_clark_evans_r", "Clark–Evans R in the urban-core window =", "{:.2f}",
+                     "pp-clark-evans")
+CLARK_EVANS_P = Result("hd_clark_evans_p", "p =", "{:.3f}", "pp-clark-evans")
+PARK_DISTANCE = Result("mt_park_to_haidian_km", "Mentougou park to central Haidian:",
+                       "{:.1f} km", "mtg-distance")
+
+DRIVERS: list[Driver] = [
+    Driver(
+        "universities", "Top universities and institutes",
+        quote_zh="顶尖学术资源是最重要的原因。",
+        quote_en="Top academic resources are the most important reason.",
+        cells={
+            "haidian": Cell("Tsinghua, Peking University, Beihang and the CAS institutes sit "
+                            "among the AI buildings", claims=("C111",),
+                            results=(MEDIAN_DISTANCE, PROXIMITY_P)),
+            "mentougou": Cell("the sources name no university or research institute; the "
+                              "Fuwai hospital's Xishan campus anchors the medical strand",
+                              sections=("mtg-map",)),
+            "shijingshan": Cell("the sources name none in Shijingshan's parks",
+                                sections=("jx-heritage",)),
+        },
+        verdict="tested",
+        settle="the proximity test uses building points whose coordinates are partly estimated; "
+               "geocoded addresses of every AI firm (a firm registry) and of all office "
+               "buildings would allow a null model drawn from office space, not open land."),
+    Driver(
+        "talent", "Talent",
+        quote_zh="企业能挖到最稀缺的人:懂大模型、深度学习、算力与数据的在校学生、博士、教授和研究团队。",
+        quote_en="Firms can recruit the scarcest people: students, PhDs, professors and research "
+                 "teams who understand large models, deep learning, compute and data.",
+        cells={
+            "haidian": Cell("a large share of the country's top AI scholars, by the column's "
+                            "own count", claims=("C111",)),
+            "mentougou": Cell("bought with money: a talent fund, rent-free and subsidised "
+                              "apartments, a short e-bike commute",
+                              claims=("C072", "C073", "C067", "C068", "C071", "C047")),
+            "shijingshan": Cell("the sources describe no talent measure", sections=("jx-plan",)),
+        },
+        verdict="illustrated",
+        settle="where AI employees live and study (university graduate destinations, social "
+               "insurance records by workplace) would show whether subsidies move people."),
+    Driver(
+        "face_to_face", "Face-to-face exchange within walking distance",
+        quote_zh="步行就能面试,下楼就能交流",
+        quote_en="You can walk to a job interview and go downstairs to exchange ideas.",
+        cells={
+            "haidian": Cell("many AI firms share a handful of buildings; one building has the "
+                            "most firms on the district's own map", claims=("C119", "C116"),
+                            results=(CLARK_EVANS, CLARK_EVANS_P)),
+            "mentougou": Cell("the park, the compute centre and the incubators share one "
+                              "campus", sections=("mtg-map",)),
+            "shijingshan": Cell("a converted factory hosts a first phase of digital firms",
+                                claims=("C026",)),
+        },
+        verdict="tested",
+        settle="the tests show where buildings are, not whether people meet; firm-level "
+               "addresses, co-authorship or job-move records between firms would measure the "
+               "exchange itself."),
+    Driver(
+        "new_rd_institutions", "New R&D institutions and platforms",
+        quote_zh="北京智源人工智能研究院、北京通用人工智能研究院等新型研发机构是平台型、开放型的研究载体。",
+        quote_en="New R&D institutions such as BAAI and BIGAI are open, platform-type research "
+                 "carriers.",
+        cells={
+            "haidian": Cell("BAAI and BIGAI are among the mapped places",
+                            sections=("haidian-map",)),
+            "mentougou": Cell("the public compute centre acts as the platform: first of its "
+                              "kind, linked to many organisations, one of the first model "
+                              "service stations", claims=("C030", "C108", "C005")),
+            "shijingshan": Cell("the sources name none", sections=("jx-heritage",)),
+        },
+        verdict="illustrated",
+        settle="membership and usage data of the platforms (which firms use BAAI's models or "
+               "the compute centre, from where) would show their reach."),
+    Driver(
+        "policy_scenarios", "Policy and open application scenarios",
+        quote_zh="出台了专项计划,并开放了全域场景",
+        quote_en="(The government) issued special plans and opened up application scenarios "
+                 "across the whole area.",
+        cells={
+            "haidian": Cell("the Zhongguancun Science City 'Ten Articles' and two AI "
+                            "innovation-district pilot zones", claims=("C122", "C124")),
+            "mentougou": Cell("its own 'Ten Articles', a three-year AI action plan and three "
+                              "chosen industries", claims=("C060", "C075", "C102")),
+            "shijingshan": Cell("the West-Beijing plan's tasks and projects; its ZGC park is "
+                                "to be upgraded", claims=("C020", "C021", "C039")),
+        },
+        verdict="illustrated",
+        settle="policy is announced everywhere; only firm counts before and after each "
+               "measure, by district and against comparable districts, could show an effect."),
+    Driver(
+        "compute", "Computing power",
+        quote_zh="算力设施供给",
+        quote_en="the supply of computing infrastructure (one focus of Haidian's Ten Articles)",
+        cells={
+            "haidian": Cell("a focus of the Ten Articles; the column gives no capacity",
+                            claims=("C122",)),
+            "mentougou": Cell("the district's signature: public compute achieved, and planned "
+                              "far beyond it", claims=("C080", "C082", "C003", "C109", "C110")),
+            "shijingshan": Cell("the sources give no compute figure", sections=("jx-plan",)),
+        },
+        verdict="illustrated",
+        settle="utilisation of the compute centre (hours sold, to whom, from where) would show "
+               "whether capacity draws firms or merely serves remote users."),
+    Driver(
+        "parks_space", "Parks and office space",
+        quote_zh="却未能止住中关村企业去深圳、东莞和惠州生产电子硬件产品的趋势",
+        quote_en="(the government-built bases) failed to stop Zhongguancun firms going to "
+                 "Shenzhen, Dongguan and Huizhou to make electronic hardware",
+        cells={
+            "haidian": Cell("government-built bases of the past are mapped; the column doubts "
+                            "that parks alone hold firms", sections=("haidian-map",)),
+            "mentougou": Cell("a science park with many registered firms and an inflow of "
+                              "firms in the three industries since the plan",
+                              claims=("C029", "C028", "C062", "C063")),
+            "shijingshan": Cell("steel and machinery sites reused as parks",
+                                claims=("C026", "C023")),
+        },
+        verdict="illustrated",
+        settle="registered is not present: office occupancy and employment by park would show "
+               "how many of the registered firms work there."),
+    Driver(
+        "money", "Funds and subsidies",
+        quote_zh="资本金融支持",
+        quote_en="capital and financial support (another focus of the Ten Articles)",
+        cells={
+            "haidian": Cell("named as a focus, with no amount", claims=("C122",)),
+            "mentougou": Cell("an industry guidance fund and a talent fund with a cap per "
+                              "start-up", claims=("C058", "C072", "C073")),
+            "shijingshan": Cell("investment completed under the West-Beijing plan",
+                                claims=("C036",)),
+        },
+        verdict="open",
+        settle="fund portfolios and subsidy recipients, with the firms' later locations and "
+               "sizes, would show what the money bought."),
+    Driver(
+        "location", "Location and access",
+        quote_zh="",
+        cells={
+            "haidian": Cell("the reference point: the university quarter itself",
+                            sections=("haidian-map",)),
+            "mentougou": Cell("half an hour from Tiananmen by the sources' account",
+                              claims=("C015",), results=(PARK_DISTANCE,)),
+            "shijingshan": Cell("on the same western axis of Chang'an Avenue",
+                                claims=("C015",)),
+        },
+        verdict="illustrated",
+        settle="travel times by public transport between the parks and the university quarter, "
+               "and commuting flows, would show whether the distance matters."),
+]

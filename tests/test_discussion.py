@@ -1,0 +1,93 @@
+"""aicluster.discussion: every cell of the drivers table cites evidence that exists, carries no
+hand-typed number, and every quoted phrase is verbatim in Wang Jici's column (seed 004)."""
+from dataclasses import replace
+
+import pandas as pd
+import pytest
+
+from aicluster import discussion as d
+from aicluster import evidence
+
+
+@pytest.fixture(scope="module")
+def ev():
+    return evidence.load_all()
+
+
+def _results():
+    return {key: 1.0 for key in d.result_keys(d.DRIVERS)}
+
+
+def test_the_book_table_passes_its_checks(ev):
+    d.check(d.DRIVERS, ev.claims, _results())
+    assert len(d.DRIVERS) >= 6
+    assert {dr.verdict for dr in d.DRIVERS} <= set(d.VERDICTS)
+
+
+def _with_cell(driver_index, district, **changes):
+    drivers = list(d.DRIVERS)
+    driver = drivers[driver_index]
+    cells = dict(driver.cells)
+    cells[district] = replace(cells[district], **changes)
+    drivers[driver_index] = replace(driver, cells=cells)
+    return drivers
+
+
+@pytest.mark.parametrize("changes, message", [
+    (dict(claims=(), results=(), sections=()), "cites no claim"),
+    (dict(text="about 30 per cent"), "a digit in the words"),
+    (dict(claims=("C999",)), "unknown claim C999"),
+])
+def test_bad_cells_are_named(ev, changes, message):
+    drivers = _with_cell(0, "mentougou", **changes)
+    with pytest.raises(ValueError, match=rf"universities/mentougou: {message}"):
+        d.check(drivers, ev.claims, _results())
+
+
+def test_a_missing_result_is_named(ev):
+    results = _results()
+    results.pop("hd_proximity_p")
+    with pytest.raises(ValueError, match="universities/haidian: result 'hd_proximity_p'"):
+        d.table_markdown(d.DRIVERS, ev.claims, results)
+
+
+def test_table_prints_values_from_the_data(ev):
+    results = _results() | {"hd_median_distance_m": 1234.4}
+    table = d.table_markdown(d.DRIVERS, ev.claims, results)
+    claims = ev.claims.set_index("claim_id")
+    for cid in d.cited_claim_ids(d.DRIVERS):
+        assert f"{{ref}}`{cid} <{d.claim_anchor(cid)}>`: " in table
+        assert d._md_escape(d.claim_value(claims.loc[cid])) in table
+    assert "1,234 m" in table
+    assert table.count("\n* - ") == len(d.DRIVERS) + 1  # header row + one row per driver
+
+
+def test_every_cited_claim_gets_one_labelled_entry(ev):
+    text = d.cited_claims_markdown(d.DRIVERS, ev.claims, ev.sources)
+    for cid in d.cited_claim_ids(d.DRIVERS):
+        assert text.count(f"({d.claim_anchor(cid)})=") == 1
+
+
+@pytest.mark.parametrize("row, expected", [
+    (dict(value=5000.0, value_high=None, unit_en="10 thousand yuan", qualifier="exact",
+          status="achieved"), "50 million yuan"),
+    (dict(value=10.1, value_high=None, unit_en="100 million yuan", qualifier="exact",
+          status="achieved"), "1.01 billion yuan"),
+    (dict(value=80.0, value_high=100.0, unit_en="firms", qualifier="range", status="plan"),
+     "80–100 firms (plan)"),
+    (dict(value=3000.0, value_high=None, unit_en="P (10^15 ops/s)", qualifier="more_than",
+          status="achieved"), ">3,000 P (10^15 ops/s)"),
+])
+def test_claim_value_formatting(row, expected):
+    assert d.claim_value(pd.Series(row)) == expected
+
+
+def test_quotes_are_verbatim_in_seed_004(seeds_dir):
+    files = sorted(seeds_dir.glob("004_*.txt")) if seeds_dir.is_dir() else []
+    if not files:
+        pytest.skip(f"seed 004 not found in {seeds_dir}: set AICLUSTER_SEEDS")
+    text = files[0].read_text(encoding="utf-8")
+    for driver in d.DRIVERS:
+        if driver.quote_zh:
+            assert driver.quote_zh in text, driver.key
+            assert driver.quote_en, f"{driver.key}: a Chinese quote needs its translation"
