@@ -2,10 +2,11 @@
 
 Each cell of the table says, in words, what the sources or the book's analyses show about one
 driver in one district, and cites its evidence: claim ids from ``data/claims.csv`` (their values
-are printed from the data, never typed here) or results computed by the earlier chapters (their
-values are passed in by the notebook, which computes them with the same package functions, and
-each links to the section that explains the computation). The words carry no numbers, so every
-number in the table can be traced to a claim or a computation.
+are printed from the data, never typed here) or results computed by the earlier chapters (each
+is pasted from the chapter that computes it with myst-nb's cross-document glue,
+``{glue:text}`chapter.ipynb::key```, and links to the section that explains the computation).
+The words carry no numbers, so every number in the table can be traced to a claim or a
+computation.
 
 The verdict column says how far the book's evidence goes:
 
@@ -16,8 +17,10 @@ The verdict column says how far the book's evidence goes:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from pathlib import Path
 
+import nbformat
 import pandas as pd
 
 DISTRICTS = ("haidian", "mentougou", "shijingshan")
@@ -31,13 +34,23 @@ _NUMBER_IN_WORDS = re.compile(r"\d")
 
 @dataclass(frozen=True)
 class Result:
-    """A number computed in an earlier chapter: ``key`` into the results the notebook passes,
-    a short description, the format of the value and the label of the section explaining it."""
+    """A number computed and glued in an earlier chapter: ``source`` is ``notebook::glue key``
+    (relative to the chapters folder), pasted with format spec ``fmt`` and ``unit`` after it;
+    ``label`` is the section that explains the computation."""
 
-    key: str
+    source: str
     text: str
     fmt: str
+    unit: str
     label: str
+
+    @property
+    def notebook(self) -> str:
+        return self.source.split("::", 1)[0]
+
+    @property
+    def key(self) -> str:
+        return self.source.split("::", 1)[1]
 
 
 @dataclass(frozen=True)
@@ -105,19 +118,35 @@ def cited_claim_ids(drivers: list[Driver]) -> list[str]:
     return list(seen)
 
 
-def result_keys(drivers: list[Driver]) -> list[str]:
-    keys: dict[str, None] = {}
+def cited_results(drivers: list[Driver]) -> list[Result]:
+    """Every computed result the table cites, in order of first citation."""
+    found: dict[str, Result] = {}
     for driver in drivers:
         for district in DISTRICTS:
             for res in driver.cells[district].results:
-                keys.setdefault(res.key, None)
-    return list(keys)
+                found.setdefault(res.source, res)
+    return list(found.values())
 
 
-def check(drivers: list[Driver], claims: pd.DataFrame, results: dict | None = None) -> None:
+def stored_glue_keys(notebook: Path) -> set[str]:
+    """The glue keys in a notebook's stored outputs (what other pages can paste from it)."""
+    nb = nbformat.read(notebook, as_version=4)
+    return {out["metadata"]["scrapbook"]["name"]
+            for cell in nb.cells if cell.cell_type == "code"
+            for out in cell.get("outputs", [])
+            if "scrapbook" in out.get("metadata", {})}
+
+
+def check(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = None) -> None:
     """Raise ValueError naming the driver and district of any cell that cites nothing, cites an
-    unknown claim, lacks a computed result, or types a number into its words."""
+    unknown claim, types a number into its words, or (given the ``chapters`` folder) cites a
+    result that its notebook does not glue."""
     known = set(claims["claim_id"])
+    glued = {}
+    if chapters is not None:
+        for nb in {r.notebook for r in cited_results(drivers)}:
+            path = Path(chapters) / nb
+            glued[nb] = stored_glue_keys(path) if path.exists() else set()
     problems = []
     for driver in drivers:
         if driver.verdict not in VERDICTS:
@@ -132,20 +161,20 @@ def check(drivers: list[Driver], claims: pd.DataFrame, results: dict | None = No
             if _NUMBER_IN_WORDS.search(cell.text):
                 problems.append(f"{where}: a digit in the words; cite the number instead")
             problems += [f"{where}: unknown claim {c}" for c in cell.claims if c not in known]
-            if results is not None:
-                problems += [f"{where}: result {r.key!r} was not computed"
-                             for r in cell.results if r.key not in results]
+            if chapters is not None:
+                problems += [f"{where}: {r.notebook} glues no {r.key!r}"
+                             for r in cell.results if r.key not in glued[r.notebook]]
     if problems:
         raise ValueError("discussion table: " + "; ".join(problems))
 
 
-def _cell_markdown(cell: Cell, claims: pd.DataFrame, results: dict) -> str:
+def _cell_markdown(cell: Cell, claims: pd.DataFrame) -> str:
     parts = [cell.text]
     for cid in cell.claims:
         claim = claims.loc[cid]
         parts.append(f"{{ref}}`{cid} <{claim_anchor(cid)}>`: {_md_escape(claim_value(claim))}")
     for res in cell.results:
-        value = res.fmt.format(results[res.key])
+        value = f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}"
         parts.append(f"{_md_escape(res.text)} {value} ({{ref}}`computed <{res.label}>`)")
     parts += [f"{{ref}}`see the map or table <{label}>`" for label in cell.sections]
     return "; ".join(parts)
@@ -155,9 +184,9 @@ def _md_escape(text: str) -> str:
     return str(text).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
 
 
-def table_markdown(drivers: list[Driver], claims: pd.DataFrame, results: dict) -> str:
+def table_markdown(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = None) -> str:
     """The drivers table as a MyST list-table (renders in HTML and as a wrapping PDF table)."""
-    check(drivers, claims, results)
+    check(drivers, claims, chapters)
     by_id = claims.set_index("claim_id")
     lines = ["```{list-table} Drivers of an AI cluster in three districts: what the sources "
              "and this book's analyses show",
@@ -166,7 +195,7 @@ def table_markdown(drivers: list[Driver], claims: pd.DataFrame, results: dict) -
              "  - Verdict"]
     for driver in drivers:
         lines.append(f"* - **{driver.name}**")
-        lines += [f"  - {_cell_markdown(driver.cells[d], by_id, results)}" for d in DISTRICTS]
+        lines += [f"  - {_cell_markdown(driver.cells[d], by_id)}" for d in DISTRICTS]
         lines.append(f"  - {VERDICTS[driver.verdict]}")
     return "\n".join(lines + ["```"])
 
@@ -194,16 +223,23 @@ def cited_claims_markdown(drivers: list[Driver], claims: pd.DataFrame,
 
 
 # -- the table's content -------------------------------------------------------------------------
-# Results computed in the Haidian chapters (keys are filled by the discussion notebook).
-MEDIAN_DISTANCE = Result("hd_median_distance_m", "median distance, AI building to nearest "
-                         "university or institute:", "{:,.0f} m", "haidian-distances")
-PROXIMITY_P = Result("hd_proximity_p", "closer than random points in the urban-core window? "
-                     "one-sided p =", "{:.3f}", "pp-proximity")
-CLARK_EVANS = Result("hd_clark_evans_r", "Clark–Evans R in the urban-core window =", "{:.2f}",
-                     "pp-clark-evans")
-CLARK_EVANS_P = Result("hd_clark_evans_p", "p =", "{:.3f}", "pp-clark-evans")
-PARK_DISTANCE = Result("mt_park_to_haidian_km", "Mentougou park to central Haidian:",
-                       "{:.1f} km", "mtg-distance")
+# Results computed and glued by the earlier chapters (pasted by cross-document glue).
+MEDIAN_DISTANCE = Result("haidian_buildings.ipynb::hd_med_m", "median distance, AI building to "
+                         "nearest university or institute:", ",.0f", " m", "haidian-distances")
+PROXIMITY_RATIO = Result("point_patterns.ipynb::prox_core_mean_ratio", "mean distance as a share "
+                         "of random points' in the urban core:", ".2f", "", "pp-proximity")
+PROXIMITY_P = Result("point_patterns.ipynb::prox_core_mean_p", "one-sided p =", ".3f", "",
+                     "pp-proximity")
+PROXIMITY_ROBUST = Result("point_patterns.ipynb::sens_core_proximity_share", "copies with "
+                          "coordinates moved within their precision that keep p < 0.05:", ".0f",
+                          " %", "fig-pp-sensitivity")
+CLARK_EVANS = Result("point_patterns.ipynb::ce_core_R", "Clark–Evans R in the urban core:",
+                     ".2f", "", "pp-clark-evans")
+CLARK_EVANS_P = Result("point_patterns.ipynb::ce_core_p", "p =", ".3f", "", "pp-clark-evans")
+L_TEST_P = Result("point_patterns.ipynb::l_core_mad_p", "L-function global test in the core, "
+                  "p =", ".3f", "", "pp-l-function")
+PARK_DISTANCE = Result("mentougou.ipynb::mtg_dist_centroid_km", "Mentougou park to the centre of "
+                       "Haidian's AI buildings:", ".1f", " km", "mtg-distance")
 
 DRIVERS: list[Driver] = [
     Driver(
@@ -213,7 +249,8 @@ DRIVERS: list[Driver] = [
         cells={
             "haidian": Cell("Tsinghua, Peking University, Beihang and the CAS institutes sit "
                             "among the AI buildings", claims=("C111",),
-                            results=(MEDIAN_DISTANCE, PROXIMITY_P)),
+                            results=(MEDIAN_DISTANCE, PROXIMITY_RATIO, PROXIMITY_P,
+                                     PROXIMITY_ROBUST)),
             "mentougou": Cell("the sources name no university or research institute; the "
                               "Fuwai hospital's Xishan campus anchors the medical strand",
                               sections=("mtg-map",)),
@@ -247,7 +284,7 @@ DRIVERS: list[Driver] = [
         cells={
             "haidian": Cell("many AI firms share a handful of buildings; one building has the "
                             "most firms on the district's own map", claims=("C119", "C116"),
-                            results=(CLARK_EVANS, CLARK_EVANS_P)),
+                            results=(CLARK_EVANS, CLARK_EVANS_P, L_TEST_P)),
             "mentougou": Cell("the park, the compute centre and the incubators share one "
                               "campus", sections=("mtg-map",)),
             "shijingshan": Cell("a converted factory hosts a first phase of digital firms",

@@ -6,7 +6,9 @@ import pandas as pd
 import pytest
 
 from aicluster import discussion as d
-from aicluster import evidence
+from aicluster import evidence, paths
+
+CHAPTERS = paths.ROOT / "chapters"
 
 
 @pytest.fixture(scope="module")
@@ -14,12 +16,8 @@ def ev():
     return evidence.load_all()
 
 
-def _results():
-    return {key: 1.0 for key in d.result_keys(d.DRIVERS)}
-
-
 def test_the_book_table_passes_its_checks(ev):
-    d.check(d.DRIVERS, ev.claims, _results())
+    d.check(d.DRIVERS, ev.claims, CHAPTERS)
     assert len(d.DRIVERS) >= 6
     assert {dr.verdict for dr in d.DRIVERS} <= set(d.VERDICTS)
 
@@ -41,24 +39,29 @@ def _with_cell(driver_index, district, **changes):
 def test_bad_cells_are_named(ev, changes, message):
     drivers = _with_cell(0, "mentougou", **changes)
     with pytest.raises(ValueError, match=rf"universities/mentougou: {message}"):
-        d.check(drivers, ev.claims, _results())
+        d.check(drivers, ev.claims, CHAPTERS)
 
 
-def test_a_missing_result_is_named(ev):
-    results = _results()
-    results.pop("hd_proximity_p")
-    with pytest.raises(ValueError, match="universities/haidian: result 'hd_proximity_p'"):
-        d.table_markdown(d.DRIVERS, ev.claims, results)
+def test_a_result_its_chapter_does_not_glue_is_named(ev):
+    bad = replace(d.PROXIMITY_P, source="point_patterns.ipynb::no_such_key")
+    drivers = _with_cell(0, "haidian", results=(bad,))
+    with pytest.raises(ValueError, match="universities/haidian: point_patterns.ipynb glues no 'no_such_key'"):
+        d.table_markdown(drivers, ev.claims, CHAPTERS)
+
+
+def test_every_cited_result_is_glued_by_its_chapter():
+    for res in d.cited_results(d.DRIVERS):
+        assert res.key in d.stored_glue_keys(CHAPTERS / res.notebook), res.source
 
 
 def test_table_prints_values_from_the_data(ev):
-    results = _results() | {"hd_median_distance_m": 1234.4}
-    table = d.table_markdown(d.DRIVERS, ev.claims, results)
+    table = d.table_markdown(d.DRIVERS, ev.claims, CHAPTERS)
     claims = ev.claims.set_index("claim_id")
     for cid in d.cited_claim_ids(d.DRIVERS):
         assert f"{{ref}}`{cid} <{d.claim_anchor(cid)}>`: " in table
         assert d._md_escape(d.claim_value(claims.loc[cid])) in table
-    assert "1,234 m" in table
+    for res in d.cited_results(d.DRIVERS):
+        assert f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}" in table
     assert table.count("\n* - ") == len(d.DRIVERS) + 1  # header row + one row per driver
 
 
