@@ -74,7 +74,7 @@ book-student: setup _student
 
 _student:
 	$(BIN)/python scripts/student_config.py $(STUDENT)/_config.yml
-	$(JB) build . --builder html --config $(STUDENT)/_config.yml --path-output $(STUDENT) $(JB_FLAGS)
+	$(OFFLINE_RUN) $(JB) build . --builder html --config $(STUDENT)/_config.yml --path-output $(STUDENT) $(JB_FLAGS)
 	rm -rf $(STUDENT)/html && mv $(STUDENT)/_build/html $(STUDENT)/html
 	@ls -l $(STUDENT)/html/index.html
 
