@@ -87,7 +87,10 @@ def claim_value(claim: pd.Series) -> str:
     if unit in ("years", "firms", "months") and len(values) == 1 and float(values[0]) == 1:
         unit = unit[:-1]
     value = "–".join(_number(v) for v in values)
-    text = f"{_QUALIFIER_SIGNS.get(claim['qualifier'], '')}{value} {unit}"
+    sign = _QUALIFIER_SIGNS.get(claim["qualifier"], "")
+    if unit.startswith("rank"):  # "rank (1 = most firms)" reads as "rank 1 (1 = most firms)"
+        return f"rank {sign}{value}{unit[len('rank'):]}" + (" (plan)" if claim["status"] == "plan" else "")
+    text = f"{sign}{value} {unit}"
     return text + (" (plan)" if claim["status"] == "plan" else "")
 
 
@@ -190,7 +193,9 @@ def table_markdown(drivers: list[Driver], claims: pd.DataFrame, chapters: Path |
     by_id = claims.set_index("claim_id")
     lines = ["```{list-table} Drivers of an AI cluster in three districts: what the sources "
              "and this book's analyses show",
-             ":header-rows: 1", ":widths: 14 24 22 22 18", ":name: disc-drivers-table", "",
+             # longtable: the PDF table breaks across pages (tabulary would run off the page)
+             ":header-rows: 1", ":widths: 13 28 25 21 13", ":class: longtable",
+             ":name: disc-drivers-table", "",
              "* - Driver", *[f"  - {DISTRICT_HEADINGS[d]}" for d in DISTRICTS],
              "  - Verdict"]
     for driver in drivers:

@@ -80,6 +80,8 @@ def test_every_cited_claim_gets_one_labelled_entry(ev):
      "80–100 firms (plan)"),
     (dict(value=3000.0, value_high=None, unit_en="P (10^15 ops/s)", qualifier="more_than",
           status="achieved"), ">3,000 P (10^15 ops/s)"),
+    (dict(value=1.0, value_high=None, unit_en="rank (1 = most firms)", qualifier="exact",
+          status="achieved"), "rank 1 (1 = most firms)"),
 ])
 def test_claim_value_formatting(row, expected):
     assert d.claim_value(pd.Series(row)) == expected
