@@ -290,8 +290,9 @@ DRIVERS: list[Driver] = [
             "haidian": Cell("many AI firms share a handful of buildings; one building has the "
                             "most firms on the district's own map", claims=("C119", "C116"),
                             results=(CLARK_EVANS, CLARK_EVANS_P, L_TEST_P)),
-            "mentougou": Cell("the park, the compute centre and the incubators share one "
-                              "campus", sections=("mtg-map",)),
+            "mentougou": Cell("the compute centre and the first biomedical incubator sit in the "
+                              "science park, by the sources' account",
+                              claims=("C076", "C051"), sections=("mtg-map",)),
             "shijingshan": Cell("a converted factory hosts a first phase of digital firms",
                                 claims=("C026",)),
         },
