@@ -9,8 +9,7 @@ The interactive map needs no network: Leaflet is loaded from the book's own `_ex
 (`_extra/vendor/`, relative to the chapter page), element ids are deterministic, and the OpenStreetMap base layer
 is off by default (a reader can switch it on; without it polygons and points still show).
 Text from data is HTML-escaped before it reaches a tooltip or popup. A tooltip field whose value
-is a list or tuple shows one (escaped) line per item. With ``html_legend=True`` the interactive
-map also shows the static map's legend (colour swatches and labels, escaped) as a Leaflet control.
+is a list or tuple shows one (escaped) line per item. The interactive map also shows the static map's legend (colour swatches and labels, escaped) as a Leaflet control (``html_legend=False`` leaves it out).
 """
 from __future__ import annotations
 
@@ -97,7 +96,7 @@ class BookMap:
     """A map displayed as interactive Leaflet (HTML book) and static PNG (PDF book)."""
 
     def __init__(self, title: str, *, map_id: str | None = None, height: int = 480,
-                 figsize=(8, 6.5), basemap: bool = True, html_legend: bool = False):
+                 figsize=(8, 6.5), basemap: bool = True, html_legend: bool = True):
         self.title = title
         self.html_legend = html_legend
         self.map_id = map_id or re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")

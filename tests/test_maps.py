@@ -102,7 +102,7 @@ def test_html_legend_lists_every_entry_escaped_without_jquery():
     assert "$(" not in page and "jQuery" not in page
 
 
-def test_html_legend_is_opt_in():
+def test_html_legend_can_be_switched_off():
     page = _legend_map(html_legend=False).folium_map().get_root().render()
     assert "bookmap-legend" not in page
 
