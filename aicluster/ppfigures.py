@@ -55,10 +55,10 @@ class MapLayers:
         return (x0 - margin, y0 - margin, x1 + margin, y1 + margin)
 
 
-def map_layers(windows, buffer_m: float, institutions, sites) -> MapLayers:
+def map_layers(windows, buffer_m: float, institutions, points) -> MapLayers:
     """:class:`MapLayers` from :func:`aicluster.clusters.study_windows`, the institutions'
-    GeoDataFrame and the sites' (n, 2) metric coordinates."""
-    locations, multiplicity = cl.distinct_locations(sites)
+    GeoDataFrame and the buildings' (n, 2) metric coordinates."""
+    locations, multiplicity = cl.distinct_locations(points)
     names = tuple(row.name_zh if row.kind == "university" else None
                   for row in institutions.itertuples())
     return MapLayers(windows["haidian"][1], windows["core"][1], windows["buffer"][1], buffer_m,
