@@ -24,3 +24,15 @@ def glue(name: str, value, display: bool = False):
     if isinstance(value, np.generic):
         value = value.item()
     return _glue(name, value, display=display)
+
+
+def glue_all(values: dict, markdown=()) -> None:
+    """Glue every ``name: value`` of ``values`` in order (with :func:`glue`); the names in
+    ``markdown`` are sentences pasted with ``{glue:md}``, so they are glued as Markdown."""
+    from IPython.display import Markdown
+
+    unknown = set(markdown) - set(values)
+    if unknown:
+        raise KeyError(f"no value for the Markdown name(s) {sorted(unknown)}")
+    for name, value in values.items():
+        glue(name, Markdown(value) if name in markdown else value)

@@ -3,7 +3,10 @@
 Everything here works on ``(n, 2)`` arrays of coordinates in metres (EPSG:4548) and shapely
 polygons in the same CRS; the point-pattern statistics themselves (Clark-Evans, K/L, envelope
 tests, CSR, centrography) are in :mod:`aicluster.pointpattern`.  Which places count as AI sites
-and institutions is decided in :mod:`aicluster.haidian`.
+and institutions is decided in :mod:`aicluster.haidian`.  The last sections run the chapter's
+analyses window by window and turn the results into its tables and glued values (these take
+the sites' GeoDataFrames where names or coordinate sources are needed); its figures are drawn
+by :mod:`aicluster.ppfigures`.
 
 Monte Carlo conventions, used throughout:
 
@@ -17,15 +20,18 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import cKDTree
+from scipy.spatial import ConvexHull, cKDTree
 from shapely.geometry import MultiPolygon, Polygon
 
+from . import evidence, haidian
 from . import pointpattern as pp
+from .geo import METRIC, WGS84
 
 #: Points closer than this (metres) are treated as one location.
 COINCIDENT_TOL_M = 1.0
@@ -546,3 +552,556 @@ def subsample_centrography(points, m: int, nsub: int = 999, rng=None) -> pd.Data
     rng = np.random.default_rng(rng)
     return pd.DataFrame([centrography(pts[rng.choice(len(pts), m, replace=False)])
                          for _ in range(nsub)])
+
+
+# --------------------------------------------------------------------------------------------
+# The chapter's analyses, window by window: results, tables and the values glued into the prose
+# --------------------------------------------------------------------------------------------
+# Each ``*_by_window`` function runs one analysis in every study window of
+# :func:`study_windows`; ``*_table`` turns its results into the table the chapter shows (with
+# ``*_FORMATS`` for :func:`aicluster.display.md_table`) and ``*_glue`` into the values its prose
+# pastes, as an ordered ``{glue key: value}`` mapping.  Sentences meant for ``{glue:md}`` are
+# plain strings here; the chapter glues them as Markdown.  Random streams are
+# ``numpy.random.default_rng([*seed, ...])`` with the window's position appended, so one chapter
+# seed gives each analysis and window its own reproducible stream.
+
+#: The words for a Clark-Evans, L-function and proximity result (significant, not significant).
+CE_WORDS = ("more clustered than random points", "not distinguishable from random points")
+L_WORDS = ("clustered", "not distinguishable from random")
+PROXIMITY_WORDS = ("closer to the universities and institutes than random points",
+                   "not closer to the universities and institutes than random points")
+#: The tests re-run on displaced copies (columns of :func:`displacement_sensitivity`).
+SENSITIVITY_TESTS = {"ce_p": "Clark–Evans", "l_p": "L function (MAD)",
+                     "proximity_p": "Proximity (mean)"}
+#: What each :func:`robustness` class says about a result.
+ROBUSTNESS_WORDS = {"robust": "holds in almost every copy", "absent": "fails in almost every copy",
+                    "fragile": "depends on where exactly the buildings stand"}
+
+BUILDINGS_FORMATS = {"Distance (m)": "{:,.0f}"}
+CLARK_EVANS_FORMATS = {"R": "{:.2f}", "Mean NN distance (m)": "{:,.0f}", "p (clustered)": "{:.3f}",
+                       "Effect size": "{:+.2f}"}
+L_FUNCTION_FORMATS = {"MAD T (m)": "{:,.0f}", "MAD p": "{:.3f}", "DCLF p": "{:.3f}",
+                      "Effect size (DCLF)": "{:+.2f}", "Max L(r) − r (m)": "{:,.0f}",
+                      "at r (m)": "{:,.0f}", "MAD p, with ties": "{:.3f}"}
+PROXIMITY_FORMATS = {"Observed (m)": "{:,.0f}", "Null median (m)": "{:,.0f}", "Ratio": "{:.2f}",
+                     "p (closer)": "{:.3f}", "Effect size": "{:+.2f}"}
+SENSITIVITY_FORMATS = {"Median p": "{:.3f}", "Min p": "{:.3f}", "Max p": "{:.3f}",
+                       "Share p < 0.05": "{:.0%}"}
+DBSCAN_FORMATS = {"eps (m)": "{:,.0f}"}
+
+
+def _stream(seed, *extra) -> np.random.Generator:
+    return np.random.default_rng([*np.atleast_1d(seed).tolist(), *extra])
+
+
+def _check_windows(windows) -> dict:
+    if not windows:
+        raise ValueError("need at least one study window")
+    for key, (name, window) in windows.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"window {key!r} needs a display name")
+        check_window(window)
+    return windows
+
+
+# --- the points ------------------------------------------------------------------------------
+
+
+def estimated_coordinates(sites) -> np.ndarray:
+    """True for each site whose coordinate is an estimate (``coord_source`` ESTIMATE…)."""
+    return sites["coord_source"].str.startswith("ESTIMATE").to_numpy(bool)
+
+
+def shared_point_name(point, places, sites) -> str:
+    """' of <English> <Chinese>' for a place that is not a site and stands on ``point`` (whose
+    coordinate tied buildings copy, e.g. a science park), else ''."""
+    d = np.hypot(*(haidian.xy(places) - np.asarray(point, dtype=float)).T)
+    others = places[(d < COINCIDENT_TOL_M) & ~places["place_id"].isin(sites["place_id"])]
+    return f" of {others['name_en'].iloc[0]} {others['name_zh'].iloc[0]}" if len(others) else ""
+
+
+def ties_sentence(sites, places) -> str:
+    """How many sites share a coordinate, and where the largest group of them stands."""
+    pts = haidian.xy(sites)
+    groups = coincident_groups(pts)
+    if not groups:
+        return "No two buildings share a coordinate in the current data"
+    big = max(groups, key=len)
+    return (f"{sum(len(g) for g in groups)} buildings share {len(groups)} location(s); "
+            f"the largest group, {len(big)} buildings, sits on one estimated point"
+            f"{shared_point_name(pts[big[0]], places, sites)}")
+
+
+def points_glue(sites, institutions, places) -> dict:
+    """Counts, precision radii and ties of the sites (``ties_sentence`` is Markdown)."""
+    pts = haidian.xy(sites)
+    estimated = estimated_coordinates(sites)
+    precision = sites["precision_m"].to_numpy(float)
+    groups = coincident_groups(pts)
+    return {"n_sites": len(sites), "n_inst": len(institutions),
+            "n_univ": int((institutions["kind"] == "university").sum()),
+            "n_locations": len(distinct_locations(pts)[0]),
+            "n_published": int((~estimated).sum()), "n_estimated": int(estimated.sum()),
+            "prec_min": precision.min(), "prec_max": precision.max(),
+            "prec_median": float(np.median(precision)),
+            "n_tied": sum(len(g) for g in groups), "n_groups": len(groups),
+            "largest_group": max((len(g) for g in groups), default=1),
+            "ties_sentence": ties_sentence(sites, places)}
+
+
+def buildings_table(sites, institutions) -> pd.DataFrame:
+    """One row per site: its location number (tied sites share one), name, how its coordinate
+    was obtained, the nearest institution and the distance to it."""
+    kinds = np.where(estimated_coordinates(sites), "estimate", "published")
+    near = haidian.nearest_institution(sites, institutions)
+    return pd.DataFrame({
+        "Location": location_labels(haidian.xy(sites)) + 1,
+        "Building": (sites["name_en"] + " " + sites["name_zh"]).to_numpy(),
+        "Coordinate": [f"{k} ±{p:,.0f} m" for k, p in zip(kinds, sites["precision_m"])],
+        "Nearest institution": near["nearest_en"].to_numpy(),
+        "Distance (m)": near["distance_m"].to_numpy()})
+
+
+# --- windows ---------------------------------------------------------------------------------
+
+
+def study_windows(points, district, knowledge, buffer_m: float) -> dict:
+    """The three windows of the chapter, ``{key: (display name, polygon)}``: the whole district
+    (the strawman), the Ripley-Rasson urban core, and ``buffer_m`` around the knowledge places."""
+    return {"haidian": ("All of Haidian", check_window(district)),
+            "core": ("Urban core (Ripley–Rasson)", ripley_rasson_core(points, district)),
+            "buffer": (f"Within {buffer_m / 1000:g} km of knowledge/AI places",
+                       buffer_window(knowledge, buffer_m, district))}
+
+
+def windows_glue(windows, points, buffer_m: float) -> dict:
+    """Areas of the windows (km²) and the hull, vertices and factor of the Ripley-Rasson core."""
+    locations, _ = distinct_locations(points)
+    district, core, buffer = (windows[k][1] for k in ("haidian", "core", "buffer"))
+    m = len(ConvexHull(locations).vertices)
+    return {"haidian_km2": district.area / 1e6,
+            "hull_km2": pp.convex_hull_area(locations) / 1e6, "hull_m": m,
+            "rr_factor": 1 / np.sqrt(1 - m / len(locations)),
+            "core_km2": core.area / 1e6, "core_share_pct": 100 * core.area / district.area,
+            "buffer_m": buffer_m, "buffer_km2": buffer.area / 1e6}
+
+
+# --- Clark-Evans -----------------------------------------------------------------------------
+
+
+def clark_evans_by_window(windows, points, nsim: int, seed) -> pd.DataFrame:
+    """Clark-Evans Monte Carlo test of the distinct locations and of the recorded points (ties
+    included) in each window; stream ``[*seed, window number, n]``.  One row per test."""
+    pts = _xy(points)
+    locations, _ = distinct_locations(pts)
+    rows = []
+    for w, (key, (name, window)) in enumerate(_check_windows(windows).items()):
+        for tied, label, p in ((False, "distinct locations", locations),
+                               (True, "as recorded, with ties", pts)):
+            t = pp.clark_evans_test(p, window, nsim=nsim, rng=_stream(seed, w, len(p)))
+            rows.append({"key": key, "window": name, "tied": tied, "n": len(p),
+                         "points": f"{len(p)} {label}", "R": t.R,
+                         "mean_nnd": pp.clark_evans(p, window).mean_nnd,
+                         "p": t.p_value, "effect_size": t.effect_size})
+    return pd.DataFrame(rows)
+
+
+def clark_evans_table(ce: pd.DataFrame) -> pd.DataFrame:
+    return ce[["window", "points", "R", "mean_nnd", "p", "effect_size"]].rename(columns={
+        "window": "Window", "points": "Points", "mean_nnd": "Mean NN distance (m)",
+        "p": "p (clustered)", "effect_size": "Effect size"})
+
+
+def clark_evans_glue(ce: pd.DataFrame) -> dict:
+    """``ce_<window>[_ties]_{R,p,es,words}``, then the two sentences (Markdown) on ties and on
+    whether the window changes the verdict."""
+    out = {}
+    for row in ce.itertuples():
+        tag = f"ce_{row.key}" + ("_ties" if row.tied else "")
+        out |= {f"{tag}_R": row.R, f"{tag}_p": row.p, f"{tag}_es": row.effect_size,
+                f"{tag}_words": verdict(row.p, *CE_WORDS)}
+    distinct, recorded = ce[~ce["tied"]], ce[ce["tied"]]
+    core = recorded[recorded["key"] == "core"].iloc[0]
+    has_ties = (recorded["n"].to_numpy() > distinct["n"].to_numpy()).any()
+    out["ce_ties_sentence"] = (
+        "The rows “as recorded, with ties” show the artefact: counting the tied buildings "
+        "separately puts zeros among the nearest-neighbour distances and pulls R down to "
+        f"{core.R:.2f} in the core (p = {core.p:.3f}). That is a property of the shared "
+        "coordinate, not of the buildings." if has_ties else
+        "Without ties the two rows of each window are the same pattern.")
+    same = len({verdict(p, 1, 0) for p in distinct["p"]}) == 1
+    out["ce_null_sentence"] = ("Here the null model does not change the verdict." if same
+                               else "The null model changes the answer.")
+    return out
+
+
+# --- the L function --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WindowLFunction:
+    """Global envelope tests of L(r) in one window: MAD and DCLF for the distinct locations,
+    MAD for the recorded points with their ties, and the global 5 % MAD critical value."""
+
+    name: str
+    mad: pp.GlobalEnvelopeTest
+    dclf: pp.GlobalEnvelopeTest
+    ties: pp.GlobalEnvelopeTest
+    critical: float
+    n_locations: int
+    n_recorded: int
+
+    @property
+    def excess(self) -> np.ndarray:
+        """L(r) - r of the distinct locations."""
+        return self.mad.observed - self.mad.r
+
+    @property
+    def effect_size(self) -> float:
+        """The standardised DCLF statistic."""
+        return effect_size(self.dclf.T_obs, self.dclf.T_sim)
+
+
+def l_function_by_window(windows, points, nsim: int, seed, ties_seed, r=R_WALK) -> dict:
+    """:class:`WindowLFunction` per window; streams ``[*seed, w]`` (the MAD and DCLF tests of
+    the locations share one) and ``[*ties_seed, w]`` (the recorded points)."""
+    pts = _xy(points)
+    locations, _ = distinct_locations(pts)
+    out = {}
+    for w, (key, (name, window)) in enumerate(_check_windows(windows).items()):
+        mad, dclf = (pp.global_envelope_test(locations, window, r=r, nsim=nsim,
+                                             rng=_stream(seed, w), test=test)
+                     for test in ("mad", "dclf"))
+        ties = pp.global_envelope_test(pts, window, r=r, nsim=nsim, rng=_stream(ties_seed, w),
+                                       test="mad")
+        out[key] = WindowLFunction(name, mad, dclf, ties, mad_critical_value(mad.T_sim),
+                                   len(locations), len(pts))
+    return out
+
+
+def l_function_table(lf: dict) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Window": res.name, "MAD T (m)": res.mad.T_obs, "MAD p": res.mad.p_value,
+        "DCLF p": res.dclf.p_value, "Effect size (DCLF)": res.effect_size,
+        "Max L(r) − r (m)": res.excess.max(), "at r (m)": res.mad.r[np.argmax(res.excess)],
+        "MAD p, with ties": res.ties.p_value} for res in lf.values()])
+
+
+def l_function_glue(lf: dict) -> dict:
+    """``l_<window>_{mad_p,dclf_p,es,excess,excess_r,ties_p,words}``, ``r_max`` and the
+    sentence (Markdown) on what the ties do in the core."""
+    out = {}
+    for key, res in lf.items():
+        out |= {f"l_{key}_mad_p": res.mad.p_value, f"l_{key}_dclf_p": res.dclf.p_value,
+                f"l_{key}_es": res.effect_size, f"l_{key}_excess": res.excess.max(),
+                f"l_{key}_excess_r": res.mad.r[np.argmax(res.excess)],
+                f"l_{key}_ties_p": res.ties.p_value,
+                f"l_{key}_words": verdict(max(res.mad.p_value, res.dclf.p_value), *L_WORDS)}
+    core = lf["core"]
+    out["r_max"] = core.mad.r[-1]
+    out["l_ties_sentence"] = (
+        f"With the ties counted, the MAD test gives p = {core.ties.p_value:.3f} in the core: "
+        "K counts every tied pair at r = 0, and the curve starts above zero."
+        if core.n_recorded > core.n_locations else
+        "There are no ties, so the orange and blue curves coincide.")
+    return out
+
+
+# --- proximity -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WindowProximity:
+    """The proximity tests in one window: the sites' distances to the nearest institution, the
+    (nsim, n) distances of random points, and the mean and median tests."""
+
+    name: str
+    site_distances: np.ndarray
+    null: np.ndarray
+    tests: dict
+
+
+def proximity_by_window(windows, targets, site_distances, nsim: int, seed) -> dict:
+    """:class:`WindowProximity` per window; stream ``[*seed, w]``."""
+    d = np.asarray(site_distances, dtype=float).reshape(-1)
+    out = {}
+    for w, (key, (name, window)) in enumerate(_check_windows(windows).items()):
+        null = null_distances(targets, window, d.size, nsim, _stream(seed, w))
+        out[key] = WindowProximity(name, d, null, {s: proximity_test(d, null, s)
+                                                   for s in ("mean", "median")})
+    return out
+
+
+def proximity_table(prox: dict) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Window": res.name, "Statistic": stat, "Observed (m)": t.observed,
+        "Null median (m)": t.null_median, "Ratio": t.ratio, "p (closer)": t.p_value,
+        "Effect size": t.effect_size} for res in prox.values() for stat, t in res.tests.items()])
+
+
+def proximity_glue(prox: dict) -> dict:
+    """``prox_<window>_<mean|median>_{obs,null,ratio,p,es,words}``."""
+    out = {}
+    for key, res in prox.items():
+        for stat, t in res.tests.items():
+            tag = f"prox_{key}_{stat}"
+            out |= {f"{tag}_obs": t.observed, f"{tag}_null": t.null_median,
+                    f"{tag}_ratio": t.ratio, f"{tag}_p": t.p_value, f"{tag}_es": t.effect_size,
+                    f"{tag}_words": verdict(t.p_value, *PROXIMITY_WORDS)}
+    return out
+
+
+# --- sensitivity to the coordinates ----------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class WindowSensitivity:
+    """:func:`displacement_sensitivity` in one window (one row per displaced copy)."""
+
+    name: str
+    copies: pd.DataFrame
+    n_points: int
+
+
+def sensitivity_by_window(windows, points, radii, targets, nrep: int, nsim: int, seed) -> dict:
+    """:class:`WindowSensitivity` per window; stream ``[*seed, w]``."""
+    pts = _xy(points)
+    return {key: WindowSensitivity(name, displacement_sensitivity(
+                pts, radii, window, targets, nrep=nrep, nsim=nsim, rng=_stream(seed, w)), len(pts))
+            for w, (key, (name, window)) in enumerate(_check_windows(windows).items())}
+
+
+def _sensitivity_rows(sens: dict):
+    for key, res in sens.items():
+        for col, test in SENSITIVITY_TESTS.items():
+            p = res.copies[col]
+            yield key, res.name, col, test, p, float(np.mean(p < 0.05)), robustness(p)
+
+
+def sensitivity_table(sens: dict) -> pd.DataFrame:
+    return pd.DataFrame([{
+        "Window": name, "Test": test, "Median p": p.median(), "Min p": p.min(), "Max p": p.max(),
+        "Share p < 0.05": share, "Verdict": robust}
+        for _, name, _, test, p, share, robust in _sensitivity_rows(sens)])
+
+
+def sensitivity_glue(sens: dict) -> dict:
+    """``sens_<window>_<ce|l|proximity>_{median,min,max,share,words}`` (share in %)."""
+    out = {}
+    for key, _, col, _, p, share, robust in _sensitivity_rows(sens):
+        tag = f"sens_{key}_{col.removesuffix('_p')}"
+        out |= {f"{tag}_median": p.median(), f"{tag}_min": p.min(), f"{tag}_max": p.max(),
+                f"{tag}_share": 100 * share, f"{tag}_words": ROBUSTNESS_WORDS[robust]}
+    return out
+
+
+def recorded_p_values(ce: pd.DataFrame, lf: dict, prox: dict) -> dict:
+    """``{window: {test column: p}}`` at the recorded coordinates, for the columns of
+    :data:`SENSITIVITY_TESTS` (Clark-Evans and L on the distinct locations; mean proximity)."""
+    ce_p = ce[~ce["tied"]].set_index("key")["p"]
+    return {key: {"ce_p": float(ce_p[key]), "l_p": lf[key].mad.p_value,
+                  "proximity_p": prox[key].tests["mean"].p_value} for key in lf}
+
+
+# --- density-based clusters ------------------------------------------------------------------
+
+
+def knee_setting(db: pd.DataFrame, min_samples: int) -> pd.Series:
+    """The row of :func:`dbscan_sensitivity` with eps at the knee for ``min_samples``."""
+    rows = db[(db["min_samples"] == min_samples) & (db["eps_from"] == "knee")]
+    if rows.empty:
+        raise ValueError(f"no knee setting for min_samples = {min_samples}")
+    return rows.iloc[0]
+
+
+def dbscan_table(db: pd.DataFrame) -> pd.DataFrame:
+    return db.drop(columns="labels").rename(columns={
+        "eps_from": "eps from", "eps_m": "eps (m)", "clusters": "Clusters",
+        "noise": "Noise points", "largest": "Largest cluster"})
+
+
+def dbscan_glue(db: pd.DataFrame, knee: pd.Series, points) -> dict:
+    """The walking radii, the result at ``knee``, the ranges over the grid and the sentence
+    (Markdown) on the cluster that tied coordinates force."""
+    k_tied = max((len(g) for g in coincident_groups(points)), default=0)
+    return {"eps_min": min(WALK_EPS_M), "eps_max": max(WALK_EPS_M),
+            "knee3_eps": knee["eps_m"], "knee3_clusters": knee["clusters"],
+            "knee3_noise": knee["noise"], "db_n_settings": len(db),
+            "db_tie_sentence": (
+                "One cluster is guaranteed by the data rather than found in them: the "
+                f"{k_tied} buildings on one shared point are within any radius of each other, so "
+                f"they form a cluster whenever min_samples is at most {k_tied}." if k_tied > 1
+                else "No cluster is forced by shared coordinates."),
+            "db_clusters_min": db["clusters"].min(), "db_clusters_max": db["clusters"].max(),
+            "db_largest_min": db["largest"].min(), "db_largest_max": db["largest"].max()}
+
+
+def hdbscan_table(hdb: pd.DataFrame) -> pd.DataFrame:
+    return hdb.drop(columns="labels").rename(columns={
+        "clusters": "Clusters", "noise": "Noise points", "largest": "Largest cluster"})
+
+
+def hdbscan_glue(hdb: pd.DataFrame) -> dict:
+    return {"hdb_clusters_min": hdb["clusters"].min(), "hdb_clusters_max": hdb["clusters"].max(),
+            "hdb_all_noise": int((hdb["clusters"] == 0).sum()), "hdb_n_settings": len(hdb)}
+
+
+# --- kernel density --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class KdeSurface:
+    """A kernel density raster (:func:`kde_raster`) and whether its bandwidth was
+    cross-validated."""
+
+    bandwidth: float
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray
+    cross_validated: bool
+    bounds: tuple[float, float, float, float]
+
+    def peak(self, points) -> tuple[float, int]:
+        """The highest intensity, and the index of the point nearest the cell where it is."""
+        iy, ix = np.unravel_index(np.argmax(self.z), self.z.shape)
+        d = np.hypot(*(_xy(points) - np.array([[self.xs[ix], self.ys[iy]]])).T)
+        return self.z.max(), int(np.argmin(d))
+
+
+def kde_surfaces(points, h_cv: float, bounds, fixed=FIXED_BANDWIDTHS_M, cell: float = 50.0) -> list:
+    """:class:`KdeSurface` at each ``fixed`` bandwidth and at the cross-validated ``h_cv``."""
+    out = []
+    for h, cv in [*((h, False) for h in fixed), (h_cv, True)]:
+        xs, ys, z = kde_raster(points, h, bounds, cell=cell)
+        out.append(KdeSurface(h, xs, ys, z, cv, tuple(bounds)))
+    return out
+
+
+def bandwidth_glue(h_cv: float, fixed=FIXED_BANDWIDTHS_M, candidates=CV_BANDWIDTHS_M) -> dict:
+    """The fixed bandwidths ``h1``-``h3``, the cross-validated one and its candidate range."""
+    return {"h1": fixed[0], "h2": fixed[1], "h3": fixed[2], "h_cv": h_cv,
+            "n_cv": len(candidates), "cv_lo": candidates[0], "cv_hi": candidates[-1],
+            "cv_at_edge": ("at the edge of" if h_cv in (candidates[0], candidates[-1])
+                           else "inside")}
+
+
+def site_words(sites, i: int) -> str:
+    """Site ``i`` by name, or the point it shares with other sites."""
+    labels = location_labels(haidian.xy(sites))
+    shared = int(np.sum(labels == labels[i]))
+    name = f"{sites['name_en'].iloc[i]} {sites['name_zh'].iloc[i]}"
+    return f"the point shared by {shared} buildings, among them {name}" if shared > 1 else name
+
+
+def kde_glue(surfaces, sites) -> dict:
+    """Peak intensity and the place nearest it at each bandwidth (``kde_{h1,h2,h3,hcv}_…``),
+    and the sentence (Markdown) on whether the sharpest peak sits on a shared coordinate."""
+    pts = haidian.xy(sites)
+    peaks = [s.peak(pts) for s in surfaces]
+    out = {}
+    for (peak, i), tag in zip(peaks, ("h1", "h2", "h3", "hcv"), strict=True):
+        out |= {f"kde_{tag}_peak": peak, f"kde_{tag}_place": site_words(sites, i)}
+    labels = location_labels(pts)
+    on_tie = np.sum(labels == labels[peaks[0][1]]) > 1
+    out["kde_tie_sentence"] = (
+        "The highest peak at the smallest bandwidth sits on a shared estimated point, so it "
+        "reflects how the coordinates were made as much as where the buildings are." if on_tie
+        else "The highest peak does not sit on a shared coordinate.")
+    return out
+
+
+# --- Haidian and Mentougou compared ----------------------------------------------------------
+
+
+def mentougou_sites(places=None) -> np.ndarray:
+    """Metric coordinates of Mentougou's AI policy sites (:data:`MENTOUGOU_AI_SITE_IDS`)."""
+    places = (evidence.load_places() if places is None else places).to_crs(METRIC)
+    sites = places.set_index("place_id").loc[list(MENTOUGOU_AI_SITE_IDS)]
+    return np.column_stack([sites.geometry.x, sites.geometry.y])
+
+
+def _lonlat(c: dict) -> str:
+    p = gpd.GeoSeries(gpd.points_from_xy([c["mean_x"]], [c["mean_y"]]), crs=METRIC).to_crs(WGS84)
+    return f"{p.x[0]:.4f}, {p.y[0]:.4f}"
+
+
+def _or_undefined(x: float, fmt: str) -> str:
+    return "undefined" if not np.isfinite(x) else fmt.format(x)
+
+
+def _median_range(sub: pd.DataFrame, col: str, fmt: str) -> str:
+    """'median [5 %–95 %]' of a column of subsample results (NaN where undefined)."""
+    v = sub[col].dropna()
+    if v.empty:
+        return "undefined in every subsample"
+    median, lo, hi = (fmt.format(x) for x in (v.median(), v.quantile(0.05), v.quantile(0.95)))
+    return f"{median} [{lo}–{hi}]"
+
+
+def per_100_km2(c: dict, district_km2: float) -> float:
+    """Sites per 100 km² of the district."""
+    return 100 * c["n"] / district_km2
+
+
+def centrography_table(haidian_c: dict, mentougou_c: dict, sub: pd.DataFrame,
+                       district_km2: dict) -> pd.DataFrame:
+    """:func:`centrography` of Haidian's sites, of its subsamples (median [5-95 %]) and of
+    Mentougou's, one row per measure; ``district_km2`` maps 'haidian'/'mentougou' to areas."""
+    hd, mt, m = haidian_c, mentougou_c, int(sub["n"].iloc[0])
+    measures = (("standard_distance_m", "Standard distance (m)", "{:,.0f}"),
+                ("hull_km2", "Convex hull (km²)", "{:.2f}"),
+                ("ripley_rasson_km2", "Ripley–Rasson area (km²)", "{:.2f}"),
+                ("density_per_km2", "Sites per km² of that area", "{:.2f}"))
+    rows = {"Sites": (hd["n"], f"{m} (subsamples)", mt["n"]),
+            "Distinct locations": (hd["n_locations"], _median_range(sub, "n_locations", "{:.0f}"),
+                                   mt["n_locations"]),
+            "Mean centre (lon, lat)": (_lonlat(hd), "–", _lonlat(mt))}
+    for col, label, fmt in measures:
+        rows[label] = (_or_undefined(hd[col], fmt), _median_range(sub, col, fmt),
+                       _or_undefined(mt[col], fmt))
+    rows["Sites per 100 km² of district"] = (
+        f"{per_100_km2(hd, district_km2['haidian']):.2f}", "–",
+        f"{per_100_km2(mt, district_km2['mentougou']):.2f}")
+    columns = ["Haidian, all", f"Haidian, subsamples of {m}: median [5–95 %]", "Mentougou"]
+    return pd.DataFrame(rows, index=columns).T.rename_axis("Measure").reset_index()
+
+
+def centrography_glue(haidian_c: dict, mentougou_c: dict, sub: pd.DataFrame,
+                      district_km2: dict) -> dict:
+    mt = mentougou_c
+    return {"n_mt": mt["n"], "n_mt_loc": mt["n_locations"], "nsub": len(sub),
+            "mt_sd": mt["standard_distance_m"], "hd_sub_sd": sub["standard_distance_m"].median(),
+            "hd_sub_hull_defined_pct": 100 * sub["hull_km2"].notna().mean(),
+            "hd_sub_rr_defined_pct": 100 * sub["ripley_rasson_km2"].notna().mean(),
+            "hd_per100": per_100_km2(haidian_c, district_km2["haidian"]),
+            "mt_per100": per_100_km2(mt, district_km2["mentougou"]),
+            "mt_spread_words": ("all share one placeholder point" if mt["n_locations"] == 1
+                                else f"occupy {mt['n_locations']} distinct locations")}
+
+
+# --- power and the exercises -----------------------------------------------------------------
+
+
+def power_glue(window, n: int, nsim: int, seed, radii=(500, 1000, 1500), big_n: int = 30,
+               parents: int = 2, nrep: int = 200) -> dict:
+    """Clark-Evans power (%) against Matérn clusters of each radius, for ``n`` and ``big_n``
+    points (``power_<n|big_n>_<radius>``); stream ``[*seed, n, radius]``."""
+    out = {"power_n": n, "power_big_n": big_n}
+    out |= {f"power_r{k}": radius for k, radius in enumerate(radii, start=1)}
+    for tag, size in {"n": n, str(big_n): big_n}.items():
+        for radius in radii:
+            out[f"power_{tag}_{radius}"] = 100 * clark_evans_power(
+                window, size, parents=parents, radius=float(radius), nrep=nrep, nsim=nsim,
+                rng=_stream(seed, size, radius))
+    return out
+
+
+def buffer_proximity_glue(places, radius: float, district, targets, site_distances, nsim: int,
+                          rng=None) -> dict:
+    """The mean-distance proximity test in a window of ``radius`` around ``places``
+    (``ex_buf<radius>_{p,ratio,km2}``), as the buffer exercise asks."""
+    window = buffer_window(places, radius, district)
+    d = np.asarray(site_distances, dtype=float).reshape(-1)
+    t = proximity_test(d, null_distances(targets, window, d.size, nsim, rng), "mean")
+    tag = f"ex_buf{radius:.0f}"
+    return {f"{tag}_p": t.p_value, f"{tag}_ratio": t.ratio, f"{tag}_km2": window.area / 1e6}

@@ -293,3 +293,265 @@ def test_chapter_quotes_are_verbatim(seeds_dir):
     assert quotes, "the chapter quotes its source"
     for quote in quotes:
         assert quote in seed, quote
+
+
+# --- the chapter's analyses window by window: tables and glued values --------------------------
+# A synthetic district in EPSG:4548 near Beijing: three towers share one estimated point (that of
+# a science park), five stand alone, and three institutions lie among them.
+
+ORIGIN = np.array([440_000.0, 4_420_000.0])
+DISTRICT = box(*ORIGIN, *(ORIGIN + 10_000))
+PLACE_ROWS = [  # place_id, name_en, name_zh, kind, coord_source, precision_m, x, y
+    ("s1", "Tower A", "甲大厦", "ai_building", "ESTIMATE: park address", 800, 5000, 5000),
+    ("s2", "Tower B", "乙大厦", "ai_building", "ESTIMATE: park address", 800, 5000, 5000),
+    ("s3", "Tower C", "丙大厦", "ai_building", "ESTIMATE: park address", 800, 5000, 5000),
+    ("s4", "Tower D", "丁大厦", "ai_building", "AMAP_APP", 100, 5600, 5200),
+    ("s5", "Tower E", "戊大厦", "ai_building", "AMAP_APP", 150, 4400, 5300),
+    ("s6", "Tower F", "己大厦", "ai_building", "ESTIMATE: street", 300, 5200, 4300),
+    ("s7", "Tower G", "庚大厦", "ai_building", "AMAP_APP", 100, 6100, 6000),
+    ("s8", "Tower H", "辛大厦", "ai_building", "ESTIMATE: street", 400, 4300, 4200),
+    ("p1", "Science Park", "科技园", "ai_hub", "ESTIMATE: map", 800, 5000, 5000),
+    ("u1", "North University", "北方大学", "university", "PUBLISHED", 300, 5100, 5400),
+    ("u2", "South University", "南方大学", "university", "PUBLISHED", 300, 4800, 4600),
+    ("i1", "Institute of Things", "物理所", "institute", "PUBLISHED", 300, 5900, 5500),
+]
+
+
+def synthetic_places():
+    import geopandas as gpd
+    import pandas as pd
+
+    df = pd.DataFrame(PLACE_ROWS, columns=["place_id", "name_en", "name_zh", "kind",
+                                           "coord_source", "precision_m", "x", "y"])
+    geometry = gpd.points_from_xy(df["x"] + ORIGIN[0], df["y"] + ORIGIN[1])
+    return gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=geometry, crs=geo.METRIC)
+
+
+def synthetic_chapter():
+    """Places, sites, institutions, site coordinates and the three study windows."""
+    places = synthetic_places()
+    sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
+    institutions = haidian.of_kinds(places, haidian.INSTITUTION_KINDS)
+    xy = haidian.xy(sites)
+    windows = cl.study_windows(xy, DISTRICT, haidian.xy(places), 1000.0)
+    return places, sites, institutions, xy, windows
+
+
+def test_points_glue_counts_ties_and_names_the_shared_point():
+    places, sites, institutions, _, _ = synthetic_chapter()
+    g = cl.points_glue(sites, institutions, places)
+    assert (g["n_sites"], g["n_inst"], g["n_univ"], g["n_locations"]) == (8, 3, 2, 6)
+    assert (g["n_published"], g["n_estimated"]) == (3, 5)
+    assert (g["prec_min"], g["prec_max"], g["prec_median"]) == (100, 800, 350.0)
+    assert (g["n_tied"], g["n_groups"], g["largest_group"]) == (3, 1, 3)
+    assert g["ties_sentence"] == ("3 buildings share 1 location(s); the largest group, 3 buildings, "
+                                  "sits on one estimated point of Science Park 科技园")
+    alone = sites.iloc[3:]
+    assert cl.ties_sentence(alone, places).startswith("No two buildings share")
+    assert cl.points_glue(alone, institutions, places)["largest_group"] == 1
+
+
+def test_buildings_table_numbers_locations_and_finds_the_nearest_institution():
+    _, sites, institutions, _, _ = synthetic_chapter()
+    t = cl.buildings_table(sites, institutions)
+    assert list(t.columns) == ["Location", "Building", "Coordinate", "Nearest institution",
+                               "Distance (m)"]
+    assert t["Location"].tolist() == [1, 1, 1, 2, 3, 4, 5, 6]
+    assert t["Building"].iloc[0] == "Tower A 甲大厦"
+    assert t["Coordinate"].tolist()[:4] == ["estimate ±800 m"] * 3 + ["published ±100 m"]
+    assert t["Nearest institution"].iloc[0] == "North University"
+    assert t["Distance (m)"].iloc[0] == pytest.approx(math.hypot(100, 400))
+
+
+def test_study_windows_and_their_areas():
+    _, _, _, xy, windows = synthetic_chapter()
+    assert list(windows) == ["haidian", "core", "buffer"]
+    assert windows["buffer"][0] == "Within 1 km of knowledge/AI places"
+    g = cl.windows_glue(windows, xy, 1000.0)
+    assert g["haidian_km2"] == pytest.approx(100.0)
+    # the core is the hull enlarged by rr_factor in each direction (it is not clipped here)
+    assert g["core_km2"] == pytest.approx(g["hull_km2"] * g["rr_factor"] ** 2)
+    assert g["core_share_pct"] == pytest.approx(g["core_km2"])  # of a 100 km² district
+    assert 2 < g["hull_m"] < 6 and g["buffer_m"] == 1000.0
+
+
+def test_windows_are_checked():
+    with pytest.raises(ValueError, match="at least one"):
+        cl.clark_evans_by_window({}, np.zeros((3, 2)), 19, (1, 1))
+    with pytest.raises(ValueError, match="display name"):
+        cl.clark_evans_by_window({"w": ("", SQUARE)}, clustered(), 19, (1, 1))
+
+
+def test_clark_evans_by_window_is_seeded_and_its_glue_reports_the_ties():
+    _, _, _, xy, windows = synthetic_chapter()
+    ce = cl.clark_evans_by_window(windows, xy, 19, seed=(7, 1))
+    assert ce.equals(cl.clark_evans_by_window(windows, xy, 19, seed=(7, 1)))
+    assert ce["n"].tolist() == [6, 8] * 3 and ce["tied"].tolist() == [False, True] * 3
+    direct = pp.clark_evans_test(xy, windows["core"][1], nsim=19,
+                                 rng=np.random.default_rng([7, 1, 1, 8]))
+    core_tied = ce[(ce["key"] == "core") & ce["tied"]].iloc[0]
+    assert core_tied["p"] == direct.p_value and core_tied["R"] == direct.R
+    g = cl.clark_evans_glue(ce)
+    assert list(g)[:4] == ["ce_haidian_R", "ce_haidian_p", "ce_haidian_es", "ce_haidian_words"]
+    assert f"pulls R down to {core_tied['R']:.2f} in the core" in g["ce_ties_sentence"]
+    assert list(cl.clark_evans_table(ce).columns) == ["Window", "Points", "R",
+                                                      "Mean NN distance (m)", "p (clustered)",
+                                                      "Effect size"]
+
+
+def test_clark_evans_glue_words_follow_the_p_values():
+    import pandas as pd
+
+    rows = [{"key": k, "window": k, "tied": t, "n": 5, "points": "", "R": 0.5, "mean_nnd": 1.0,
+             "p": p, "effect_size": -2.0}
+            for k, p in (("haidian", 0.001), ("core", 0.3), ("buffer", 0.04)) for t in (False, True)]
+    g = cl.clark_evans_glue(pd.DataFrame(rows))
+    assert g["ce_haidian_words"] == "more clustered than random points"
+    assert g["ce_core_words"] == "not distinguishable from random points"
+    assert g["ce_null_sentence"] == "The null model changes the answer."
+    assert g["ce_ties_sentence"] == "Without ties the two rows of each window are the same pattern."
+    same = pd.DataFrame(rows).assign(p=0.01)
+    assert cl.clark_evans_glue(same)["ce_null_sentence"].startswith("Here the null model does not")
+
+
+def test_l_function_by_window_glue_and_table():
+    _, _, _, xy, windows = synthetic_chapter()
+    r = np.arange(0.0, 1001.0, 100.0)
+    lf = cl.l_function_by_window(windows, xy, 19, seed=(7, 2), ties_seed=(7, 3), r=r)
+    core = lf["core"]
+    assert (core.n_locations, core.n_recorded) == (6, 8)
+    np.testing.assert_allclose(core.excess, core.mad.observed - r)
+    assert core.critical == cl.mad_critical_value(core.mad.T_sim)
+    assert core.ties.observed[0] > 0 == core.mad.observed[0]  # tied pairs count at r = 0
+    g = cl.l_function_glue(lf)
+    assert g["r_max"] == 1000.0 and g["l_core_excess"] == core.excess.max()
+    assert g["l_core_words"] == cl.verdict(max(core.mad.p_value, core.dclf.p_value), *cl.L_WORDS)
+    assert f"p = {core.ties.p_value:.3f} in the core" in g["l_ties_sentence"]
+    table = cl.l_function_table(lf)
+    assert table["Window"].tolist() == [name for name, _ in windows.values()]
+    assert table["at r (m)"].iloc[1] == r[np.argmax(core.excess)]
+
+
+def test_proximity_by_window_glue_and_table():
+    _, _, institutions, xy, windows = synthetic_chapter()
+    inst = haidian.xy(institutions)
+    d = cl.nearest_distances(xy, inst)
+    prox = cl.proximity_by_window(windows, inst, d, 99, seed=(7, 4))
+    assert prox["core"].null.shape == (99, 8)
+    g = cl.proximity_glue(prox)
+    t = prox["haidian"].tests["mean"]
+    assert g["prox_haidian_mean_ratio"] == pytest.approx(d.mean() / t.null_median)
+    assert g["prox_haidian_mean_p"] < 0.05  # institutions among the towers, in a 10 km square
+    assert g["prox_haidian_mean_words"] == cl.PROXIMITY_WORDS[0]
+    assert len(g) == 3 * 2 * 6
+    assert cl.proximity_table(prox)["Statistic"].tolist() == ["mean", "median"] * 3
+
+
+def test_sensitivity_glue_shares_and_words():
+    import pandas as pd
+
+    copies = pd.DataFrame({"ce_p": [0.01] * 20, "l_p": [0.5] * 20,
+                           "proximity_p": [0.01] * 10 + [0.2] * 10})
+    sens = {"core": cl.WindowSensitivity("Core", copies, 8)}
+    g = cl.sensitivity_glue(sens)
+    assert g["sens_core_ce_share"] == 100 and g["sens_core_ce_words"] == "holds in almost every copy"
+    assert g["sens_core_l_words"] == "fails in almost every copy"
+    assert g["sens_core_proximity_share"] == 50
+    assert g["sens_core_proximity_words"] == "depends on where exactly the buildings stand"
+    assert (g["sens_core_proximity_min"], g["sens_core_proximity_max"]) == (0.01, 0.2)
+    table = cl.sensitivity_table(sens)
+    assert table["Verdict"].tolist() == ["robust", "absent", "fragile"]
+
+
+def test_sensitivity_by_window_is_seeded_and_recorded_p_values_pick_the_right_tests():
+    _, _, institutions, xy, windows = synthetic_chapter()
+    inst, few = haidian.xy(institutions), {k: windows[k] for k in ("core",)}
+    a = cl.sensitivity_by_window(few, xy, 200.0, inst, nrep=3, nsim=19, seed=(7, 5))
+    b = cl.sensitivity_by_window(few, xy, 200.0, inst, nrep=3, nsim=19, seed=(7, 5))
+    assert a["core"].copies.equals(b["core"].copies) and a["core"].n_points == 8
+    ce = cl.clark_evans_by_window(few, xy, 19, seed=(7, 1))
+    lf = cl.l_function_by_window(few, xy, 19, (7, 2), (7, 3), r=np.arange(0.0, 1001.0, 100.0))
+    prox = cl.proximity_by_window(few, inst, cl.nearest_distances(xy, inst), 19, (7, 4))
+    rec = cl.recorded_p_values(ce, lf, prox)
+    assert rec == {"core": {"ce_p": ce["p"].iloc[0], "l_p": lf["core"].mad.p_value,
+                            "proximity_p": prox["core"].tests["mean"].p_value}}
+
+
+def test_dbscan_and_hdbscan_glue():
+    _, _, _, xy, _ = synthetic_chapter()
+    db = cl.dbscan_sensitivity(xy, (2, 3, 4), cl.WALK_EPS_M)
+    knee = cl.knee_setting(db, 3)
+    assert knee["min_samples"] == 3 and knee["eps_from"] == "knee"
+    with pytest.raises(ValueError, match="min_samples = 9"):
+        cl.knee_setting(db, 9)
+    g = cl.dbscan_glue(db, knee, xy)
+    assert "the 3 buildings on one shared point" in g["db_tie_sentence"]
+    assert g["db_n_settings"] == len(db) and g["db_clusters_max"] >= 1
+    assert cl.dbscan_glue(db, knee, xy[3:])["db_tie_sentence"].startswith("No cluster is forced")
+    assert "labels" not in cl.dbscan_table(db).columns
+    hdb = cl.hdbscan_grid(xy, (2, 3))
+    h = cl.hdbscan_glue(hdb)
+    assert h["hdb_n_settings"] == 4 and h["hdb_all_noise"] == int((hdb["clusters"] == 0).sum())
+
+
+def test_kde_surfaces_peaks_and_glue():
+    _, sites, _, xy, _ = synthetic_chapter()
+    bounds = (*(ORIGIN + 3000), *(ORIGIN + 7000))
+    surfaces = cl.kde_surfaces(xy, 750.0, bounds, cell=100.0)
+    assert [s.bandwidth for s in surfaces] == [500.0, 1000.0, 2000.0, 750.0]
+    assert [s.cross_validated for s in surfaces] == [False, False, False, True]
+    peak, i = surfaces[0].peak(xy)
+    assert peak == surfaces[0].z.max() and i == 0  # the three towers on one point
+    g = cl.kde_glue(surfaces, sites)
+    assert g["kde_h1_place"] == "the point shared by 3 buildings, among them Tower A 甲大厦"
+    assert g["kde_tie_sentence"].startswith("The highest peak at the smallest bandwidth sits on")
+    assert cl.site_words(sites, 4) == "Tower E 戊大厦"
+    lone = cl.kde_glue(cl.kde_surfaces(xy[3:], 750.0, bounds, cell=100.0), sites.iloc[3:])
+    assert lone["kde_tie_sentence"] == "The highest peak does not sit on a shared coordinate."
+
+
+def test_bandwidth_glue_says_whether_the_choice_is_at_the_edge():
+    g = cl.bandwidth_glue(100.0)
+    assert (g["h1"], g["h2"], g["h3"], g["n_cv"]) == (500.0, 1000.0, 2000.0, 60)
+    assert g["cv_at_edge"] == "at the edge of"
+    assert cl.bandwidth_glue(float(cl.CV_BANDWIDTHS_M[20]))["cv_at_edge"] == "inside"
+
+
+def test_centrography_table_and_glue_with_a_placeholder_point():
+    _, _, _, xy, _ = synthetic_chapter()
+    mt = np.repeat(xy[:1] + 20_000, 4, axis=0)  # four sites on one placeholder point
+    hd_c, mt_c = cl.centrography(xy), cl.centrography(mt)
+    sub = cl.subsample_centrography(xy, 4, 50, rng=1)
+    km2 = {"haidian": 100.0, "mentougou": 50.0}
+    t = cl.centrography_table(hd_c, mt_c, sub, km2).set_index("Measure")
+    assert list(t.columns) == ["Haidian, all", "Haidian, subsamples of 4: median [5–95 %]",
+                               "Mentougou"]
+    assert t.loc["Convex hull (km²)", "Mentougou"] == "undefined"
+    assert t.loc["Sites per 100 km² of district"].tolist() == ["8.00", "–", "8.00"]
+    lon, lat = map(float, t.loc["Mean centre (lon, lat)", "Haidian, all"].split(", "))
+    assert 116 < lon < 117 and 39.5 < lat < 40.5  # the synthetic district lies near Beijing
+    g = cl.centrography_glue(hd_c, mt_c, sub, km2)
+    assert g["mt_spread_words"] == "all share one placeholder point" and g["mt_sd"] == 0
+    assert g["nsub"] == 50 and g["n_mt"] == 4 and g["hd_per100"] == 8.0
+
+
+def test_mentougou_sites_lie_in_mentougou():
+    districts = geo.load_districts().to_crs(geo.METRIC).set_index("district_id")
+    pts = cl.mentougou_sites()
+    assert pts.shape == (len(cl.MENTOUGOU_AI_SITE_IDS), 2)
+    assert all(districts.geometry["mentougou"].contains(Point(p)) for p in pts)
+
+
+def test_power_and_buffer_exercise_glue():
+    g = cl.power_glue(SQUARE, 10, nsim=19, seed=(7, 8), radii=(100, 2000), big_n=20, nrep=10)
+    assert list(g) == ["power_n", "power_big_n", "power_r1", "power_r2", "power_n_100",
+                       "power_n_2000", "power_20_100", "power_20_2000"]
+    assert g["power_20_100"] >= g["power_20_2000"]  # tight clumps are easier to detect
+    assert all(0 <= g[k] <= 100 for k in list(g)[4:])
+    _, _, institutions, xy, _ = synthetic_chapter()
+    inst = haidian.xy(institutions)
+    b = cl.buffer_proximity_glue(inst[:1], 500.0, DISTRICT, inst, cl.nearest_distances(xy, inst),
+                                 99, rng=1)
+    assert list(b) == ["ex_buf500_p", "ex_buf500_ratio", "ex_buf500_km2"]
+    assert b["ex_buf500_km2"] == pytest.approx(math.pi * 0.25, rel=1e-3)  # one disc of 500 m
+    assert b["ex_buf500_p"] > 0.05  # random points in a disc around an institution are close
