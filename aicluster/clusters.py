@@ -210,12 +210,10 @@ _STATS = {"mean": np.mean, "median": np.median}
 
 
 def nearest_distances(points, targets) -> np.ndarray:
-    """Distance from each point to its nearest target (KD-tree); works on (..., 2) arrays."""
+    """Distance from each point to its nearest target; works on (..., 2) arrays (e.g. a stack of
+    simulated patterns). The query itself is `haidian.nearest` (KD-tree)."""
     pts = np.asarray(points, dtype=float)
-    tgt = _xy(targets)
-    if len(tgt) == 0:
-        raise ValueError("need at least one target")
-    dist, _ = cKDTree(tgt).query(pts.reshape(-1, 2), k=1)
+    dist, _ = haidian.nearest(pts.reshape(-1, 2), _xy(targets))
     return dist.reshape(pts.shape[:-1])
 
 
