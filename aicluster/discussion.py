@@ -23,12 +23,13 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
+from . import indicators
+from .display import md_literal
+
 DISTRICTS = ("haidian", "mentougou", "shijingshan")
 DISTRICT_HEADINGS = {"haidian": "Haidian 海淀", "mentougou": "Mentougou 门头沟",
                      "shijingshan": "Shijingshan 石景山"}
 VERDICTS = {"tested": "Tested here", "illustrated": "Illustrated only", "open": "Open"}
-_QUALIFIER_SIGNS = {"exact": "", "more_than": ">", "nearly": "≈", "about": "~", "at_least": "≥",
-                    "up_to": "≤", "range": ""}
 _NUMBER_IN_WORDS = re.compile(r"\d")
 
 
@@ -72,38 +73,26 @@ class Driver:
     quote_en: str = ""
 
 
-_YUAN_UNITS = {"10 thousand yuan": 1e4, "100 million yuan": 1e8}
-
-
 def claim_value(claim: pd.Series) -> str:
-    """A claim's value as printed in the table: qualifier sign, number(s), unit, plan flag.
-    Chinese money units (万元, 亿元) are restated in yuan, as million or billion."""
-    unit, scale = claim["unit_en"], _YUAN_UNITS.get(claim["unit_en"])
-    values = [claim["value"]]
-    if claim["qualifier"] == "range" and pd.notna(claim.get("value_high")):
-        values.append(claim["value_high"])
-    if scale:
-        values, unit = _yuan(values, scale)
-    if unit in ("years", "firms", "months") and len(values) == 1 and float(values[0]) == 1:
-        unit = unit[:-1]
-    value = "–".join(_number(v) for v in values)
-    sign = _QUALIFIER_SIGNS.get(claim["qualifier"], "")
+    """A claim's value as printed in the table, in the book's one notation for claims
+    (`indicators.value_text`: '>12,000', '80–100', '≤50'), then the unit and a plan flag.
+    Money written in 万元 or 亿元 is restated in million or billion yuan."""
+    values = [float(claim["value"])]
+    if pd.notna(claim.get("value_high")):
+        values.append(float(claim["value_high"]))
+    unit = claim["unit_en"]
+    if claim["unit"] in indicators.YUAN_PER_UNIT:
+        yuan = [indicators.to_yuan(v, claim["unit"]) for v in values]
+        scale, unit = (1e9, "billion yuan") if max(yuan) >= 1e9 else (1e6, "million yuan")
+        values = [v / scale for v in yuan]
+    number = indicators.value_text(values[0], values[1] if len(values) > 1 else None,
+                                   claim["qualifier"])
+    plan = " (plan)" if claim["status"] == "plan" else ""
     if unit.startswith("rank"):  # "rank (1 = most firms)" reads as "rank 1 (1 = most firms)"
-        return f"rank {sign}{value}{unit[len('rank'):]}" + (" (plan)" if claim["status"] == "plan" else "")
-    text = f"{sign}{value} {unit}"
-    return text + (" (plan)" if claim["status"] == "plan" else "")
-
-
-def _yuan(values, scale) -> tuple[list[float], str]:
-    yuan = [float(v) * scale for v in values]
-    if max(yuan) >= 1e9:
-        return [v / 1e9 for v in yuan], "billion yuan"
-    return [v / 1e6 for v in yuan], "million yuan"
-
-
-def _number(x) -> str:
-    x = float(x)
-    return f"{x:,.0f}" if x.is_integer() else f"{x:,.2f}".rstrip("0").rstrip(".")
+        return f"rank {number}{unit[len('rank'):]}{plan}"
+    if unit in ("years", "firms", "months") and values == [1.0]:
+        unit = unit[:-1]
+    return f"{number} {unit}{plan}"
 
 
 def claim_anchor(claim_id: str) -> str:
@@ -175,16 +164,12 @@ def _cell_markdown(cell: Cell, claims: pd.DataFrame) -> str:
     parts = [cell.text]
     for cid in cell.claims:
         claim = claims.loc[cid]
-        parts.append(f"{{ref}}`{cid} <{claim_anchor(cid)}>`: {_md_escape(claim_value(claim))}")
+        parts.append(f"{{ref}}`{cid} <{claim_anchor(cid)}>`: {md_literal(claim_value(claim))}")
     for res in cell.results:
         value = f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}"
-        parts.append(f"{_md_escape(res.text)} {value} ({{ref}}`computed <{res.label}>`)")
+        parts.append(f"{md_literal(res.text)} {value} ({{ref}}`computed <{res.label}>`)")
     parts += [f"{{ref}}`see the map or table <{label}>`" for label in cell.sections]
     return "; ".join(parts)
-
-
-def _md_escape(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("*", "\\*").replace("_", "\\_")
 
 
 def table_markdown(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = None) -> str:
@@ -221,9 +206,9 @@ def cited_claims_markdown(drivers: list[Driver], claims: pd.DataFrame,
         claim = by_id.loc[cid]
         s = src.loc[claim["source_id"]]
         blocks.append(
-            f"({claim_anchor(cid)})=\n**{cid}** — {_md_escape(claim_value(claim))}. "
-            f"「{claim['quote_zh']}」 {_md_escape(claim['gloss_en'])} "
-            f"*{_md_escape(s['outlet_en'])}*, {s['date']}, “{_md_escape(s['title_en'])}”.")
+            f"({claim_anchor(cid)})=\n**{cid}** — {md_literal(claim_value(claim))}. "
+            f"「{md_literal(claim['quote_zh'])}」 {md_literal(claim['gloss_en'])} "
+            f"*{md_literal(s['outlet_en'])}*, {s['date']}, “{md_literal(s['title_en'])}”.")
     return "\n\n".join(blocks)
 
 

@@ -1,6 +1,8 @@
 """Display helpers that render well in both the HTML and the PDF book."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 from IPython.display import Markdown
 
@@ -37,6 +39,16 @@ def _is_text(value) -> bool:
 # <script> would run in the HTML book), '&' an entity, '`' code, '$' maths, '[' a link, '|' a
 # new cell, and '\\' would undo the other escapes. (*Emphasis* in a cell still works.)
 _MD_HTML_CHARS = str.maketrans({c: "\\" + c for c in "\\<>&`$|[]"})
+
+
+_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+
+
+def md_literal(text) -> str:
+    """Text from data made literal for MyST Markdown, on one line: every ASCII punctuation
+    character backslash-escaped, so no markup, role, link or raw HTML in it takes effect."""
+    text = "" if text is None or (isinstance(text, float) and pd.isna(text)) else str(text)
+    return _MD_PUNCT.sub(r"\\\1", text).replace("\n", " ")
 
 
 def _cell(value) -> str:

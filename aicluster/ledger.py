@@ -20,6 +20,8 @@ import re
 
 import pandas as pd
 
+from .display import md_literal
+
 INDICATOR_GROUPS: dict[str, tuple[str, ...]] = {
     "Computing power": (
         "ai_compute_capacity", "domestic_ai_compute_capacity", "unit_definition_p", "firms_served",
@@ -85,7 +87,6 @@ def place_kind_colour(kind: str) -> str:
 
 
 # -- the display object ------------------------------------------------------------------------
-_MD_PUNCT = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 
 _SCRIPT = """<script>(function(){
 var root=document.getElementById("%(id)s");if(!root)return;
@@ -207,8 +208,7 @@ def _html_cell(value, numeric: bool, wrap: bool = False) -> str:
 
 
 def _md(text) -> str:
-    """Text made literal for MyST Markdown: ASCII punctuation backslash-escaped, one line."""
-    return _MD_PUNCT.sub(r"\\\1", _text(text)).replace("\n", " ")
+    return md_literal(_text(text))
 
 
 def _md_row(cells) -> list[str]:

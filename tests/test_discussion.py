@@ -7,6 +7,7 @@ import pytest
 
 from aicluster import discussion as d
 from aicluster import evidence, paths
+from aicluster.display import md_literal
 
 CHAPTERS = paths.ROOT / "chapters"
 
@@ -59,7 +60,7 @@ def test_table_prints_values_from_the_data(ev):
     claims = ev.claims.set_index("claim_id")
     for cid in d.cited_claim_ids(d.DRIVERS):
         assert f"{{ref}}`{cid} <{d.claim_anchor(cid)}>`: " in table
-        assert d._md_escape(d.claim_value(claims.loc[cid])) in table
+        assert md_literal(d.claim_value(claims.loc[cid])) in table
     for res in d.cited_results(d.DRIVERS):
         assert f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}" in table
     assert table.count("\n* - ") == len(d.DRIVERS) + 1  # header row + one row per driver
@@ -72,19 +73,29 @@ def test_every_cited_claim_gets_one_labelled_entry(ev):
 
 
 @pytest.mark.parametrize("row, expected", [
-    (dict(value=5000.0, value_high=None, unit_en="10 thousand yuan", qualifier="exact",
-          status="achieved"), "50 million yuan"),
-    (dict(value=10.1, value_high=None, unit_en="100 million yuan", qualifier="exact",
-          status="achieved"), "1.01 billion yuan"),
-    (dict(value=80.0, value_high=100.0, unit_en="firms", qualifier="range", status="plan"),
-     "80–100 firms (plan)"),
-    (dict(value=3000.0, value_high=None, unit_en="P (10^15 ops/s)", qualifier="more_than",
-          status="achieved"), ">3,000 P (10^15 ops/s)"),
-    (dict(value=1.0, value_high=None, unit_en="rank (1 = most firms)", qualifier="exact",
-          status="achieved"), "rank 1 (1 = most firms)"),
+    (dict(value=5000.0, value_high=None, unit="万元", unit_en="10 thousand yuan",
+          qualifier="exact", status="achieved"), "50 million yuan"),
+    (dict(value=10.1, value_high=None, unit="亿元", unit_en="100 million yuan",
+          qualifier="exact", status="achieved"), "1.01 billion yuan"),
+    (dict(value=80.0, value_high=100.0, unit="家", unit_en="firms", qualifier="range",
+          status="plan"), "80–100 firms (plan)"),
+    (dict(value=3000.0, value_high=None, unit="P", unit_en="P (10^15 ops/s)",
+          qualifier="more_than", status="achieved"), ">3,000 P (10^15 ops/s)"),
+    (dict(value=1.0, value_high=None, unit="", unit_en="rank (1 = most firms)",
+          qualifier="exact", status="achieved"), "rank 1 (1 = most firms)"),
 ])
 def test_claim_value_formatting(row, expected):
     assert d.claim_value(pd.Series(row)) == expected
+
+
+def test_text_from_data_cannot_inject_markup(ev):
+    claims = ev.claims.copy()
+    row = claims.index[claims["claim_id"] == "C111"][0]
+    claims.loc[row, "gloss_en"] = "<script>alert(1)</script> {ref}`x` [link](http://x)"
+    claims.loc[row, "quote_zh"] = "<b>近三成</b>"
+    text = d.cited_claims_markdown(d.DRIVERS, claims, ev.sources)
+    assert "<script>" not in text and "<b>" not in text
+    assert "\\<script\\>" in text and "\\{ref\\}" in text and "\\[link\\]" in text
 
 
 def test_quotes_are_verbatim_in_seed_004(seeds_dir):
