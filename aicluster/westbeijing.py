@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Geod
 
-from . import style
+from . import haidian, style
 from .geo import METRIC
 
 P = style.PALETTE
@@ -79,10 +79,9 @@ def point_labels(places: pd.DataFrame, name_col: str = "name_en", short: dict | 
     return labels
 
 
-def shared_points(places: pd.DataFrame) -> pd.DataFrame:
+def shared_points(places: gpd.GeoDataFrame) -> pd.DataFrame:
     """Groups of places that share one coordinate (placeholders), largest first."""
-    key = list(zip(places["lon"].round(6), places["lat"].round(6)))
-    groups = places.assign(point=key).groupby("point", sort=False)
+    groups = places.assign(point=haidian.point_key(places)).groupby("point", sort=False)
     out = pd.DataFrame({"n_places": groups.size(),
                         "place_ids": groups["place_id"].agg(", ".join),
                         "precision_m": groups["precision_m"].max()})
