@@ -6,10 +6,12 @@ __version__ = "0.1.0"
 
 
 def setup() -> None:
-    """Per-notebook set-up: the book's figure style with a verified CJK font."""
-    from . import style
+    """Per-notebook set-up: the book's figure style with a verified CJK font, and display
+    errors of the package's objects (a map that fails to render) failing their cell."""
+    from . import display, style
 
     style.use_book_style()
+    display.install_strict_display()
 
 
 def glue(name: str, value, display: bool = False):

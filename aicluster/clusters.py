@@ -619,7 +619,10 @@ def shared_point_name(point, places, sites) -> str:
 
 
 def ties_sentence(sites, places) -> str:
-    """How many sites share a coordinate, and where the largest group of them stands."""
+    """How many sites share a coordinate, and where the largest group of them stands (Markdown:
+    the place names from data in it are escaped)."""
+    from .escape import markdown_inline as md_literal
+
     pts = haidian.xy(sites)
     groups = coincident_groups(pts)
     if not groups:
@@ -627,7 +630,7 @@ def ties_sentence(sites, places) -> str:
     big = max(groups, key=len)
     return (f"{sum(len(g) for g in groups)} buildings share {len(groups)} location(s); "
             f"the largest group, {len(big)} buildings, sits on one estimated point"
-            f"{shared_point_name(pts[big[0]], places, sites)}")
+            f"{md_literal(shared_point_name(pts[big[0]], places, sites))}")  # names from data
 
 
 def points_glue(sites, institutions, places) -> dict:

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from . import style
+from . import escape, style
 from .geo import UTM50N
 
 # Relative to a page in chapters/: the build copies _extra/vendor/ to the site root.
@@ -64,15 +64,23 @@ def stable_ids(seed: str):
         branca.element.Element._generate_id = original
 
 
-# folium writes tooltip text into a JavaScript template literal (`...`): a backtick would end it
-# and ${...} would run, so these become HTML character references too (innerHTML shows them).
-_JS_TEMPLATE_CHARS = str.maketrans({"`": "&#96;", "$": "&#36;", "\\": "&#92;"})
-
-
 def escape_text(value) -> str:
-    """Text from data, made safe for Leaflet tooltips and popups (which set innerHTML)."""
-    return html.escape("" if value is None else str(value), quote=True).translate(
-        _JS_TEMPLATE_CHARS)
+    """Text from data, made safe for Leaflet tooltips and popups (which set innerHTML) and for
+    branca's second Jinja pass over rendered scripts (see :func:`aicluster.escape.html`)."""
+    return escape.html(value)
+
+
+class MapRenderError(ValueError):
+    """A map could not be drawn; the message names the map, the layer and the data row."""
+
+
+def describe_row(index, row, label_col=None) -> str:
+    """'row 12 (place_id 'hd_pku', name_en 'Peking University')': the row's index label, its
+    id columns and its label, so that the reader can find it in data/."""
+    ids = [f"{col} {row[col]!r}" for col in row.index if col.endswith("_id") and col != "geometry"]
+    if label_col and label_col in row.index and not label_col.endswith("_id"):
+        ids.append(f"{label_col} {row[label_col]!r}")
+    return f"row {index!r}" + (f" ({', '.join(ids)})" if ids else "")
 
 
 @dataclass
@@ -158,28 +166,44 @@ class BookMap:
 
     def _add_folium_layer(self, fmap, layer: _Layer) -> None:
         group = folium.FeatureGroup(name=escape_text(layer.name), show=True)
-        for _, row in layer.gdf.iterrows():
-            colour = row[layer.colour_col] if layer.colour_col else layer.colour
-            tip = self._tooltip_html(layer, row)
-            if layer.kind == "polygons":
-                folium.GeoJson(
-                    row.geometry.__geo_interface__,
-                    style_function=_constant_style(colour, layer.fill_opacity, layer.weight),
-                    tooltip=folium.Tooltip(tip, sticky=True) if tip else None,
-                ).add_to(group)
-            elif layer.kind == "points":
-                folium.CircleMarker(
-                    location=[row.geometry.y, row.geometry.x], radius=layer.radius_px,
-                    color="#222222", weight=1, fill=True, fill_color=colour, fill_opacity=0.9,
-                    # No folium.Popup: its template calls jQuery, which the offline bundle
-                    # does not load ("$ is not defined" would stop the rest of the map).
-                    tooltip=folium.Tooltip(tip) if tip else None,
-                ).add_to(group)
-            else:
-                folium.Circle(location=[row.geometry.y, row.geometry.x],
-                              radius=float(row[layer.radius_col]), color=colour, weight=1,
-                              fill=True, fill_opacity=layer.fill_opacity).add_to(group)
+        for index, row in layer.gdf.iterrows():
+            with self._naming_row(layer, index, row):
+                self._add_folium_feature(group, layer, row)
         group.add_to(fmap)
+
+    @contextlib.contextmanager
+    def _naming_row(self, layer: _Layer, index, row):
+        """Re-raise an error while drawing one feature as MapRenderError naming its data row."""
+        try:
+            yield
+        except MapRenderError:
+            raise
+        except Exception as err:
+            raise MapRenderError(f"map {self.title!r}, layer {layer.name!r}: cannot draw "
+                                 f"{describe_row(index, row, layer.label_col)}: "
+                                 f"{type(err).__name__}: {err}") from err
+
+    def _add_folium_feature(self, group, layer: _Layer, row) -> None:
+        colour = row[layer.colour_col] if layer.colour_col else layer.colour
+        tip = self._tooltip_html(layer, row)
+        if layer.kind == "polygons":
+            folium.GeoJson(
+                row.geometry.__geo_interface__,
+                style_function=_constant_style(colour, layer.fill_opacity, layer.weight),
+                tooltip=folium.Tooltip(tip, sticky=True) if tip else None,
+            ).add_to(group)
+        elif layer.kind == "points":
+            folium.CircleMarker(
+                location=[row.geometry.y, row.geometry.x], radius=layer.radius_px,
+                color="#222222", weight=1, fill=True, fill_color=colour, fill_opacity=0.9,
+                # No folium.Popup: its template calls jQuery, which the offline bundle
+                # does not load ("$ is not defined" would stop the rest of the map).
+                tooltip=folium.Tooltip(tip) if tip else None,
+            ).add_to(group)
+        else:
+            folium.Circle(location=[row.geometry.y, row.geometry.x],
+                          radius=float(row[layer.radius_col]), color=colour, weight=1,
+                          fill=True, fill_opacity=layer.fill_opacity).add_to(group)
 
     @staticmethod
     def _tooltip_html(layer: _Layer, row) -> str:
@@ -245,17 +269,21 @@ class BookMap:
         fig.tight_layout()
         return fig
 
+    def _annotate(self, ax, gdf, layer):
+        for index, row in gdf.iterrows():
+            with self._naming_row(layer, index, row):
+                self._annotate_one(ax, row, layer)
+
     @staticmethod
-    def _annotate(ax, gdf, layer):
-        for _, row in gdf.iterrows():
-            text = row[layer.annotate_col]
-            if not isinstance(text, str) or not text:
-                continue
-            pt = row.geometry.representative_point() if layer.kind == "polygons" else row.geometry
-            ax.annotate(text, (pt.x, pt.y), fontsize=7, ha="center",
-                        va="center" if layer.kind == "polygons" else "bottom",
-                        xytext=(0, 0 if layer.kind == "polygons" else 5),
-                        textcoords="offset points", zorder=6)
+    def _annotate_one(ax, row, layer):
+        text = row[layer.annotate_col]
+        if not isinstance(text, str) or not text:
+            return
+        pt = row.geometry.representative_point() if layer.kind == "polygons" else row.geometry
+        ax.annotate(text, (pt.x, pt.y), fontsize=7, ha="center", parse_math=False,
+                    va="center" if layer.kind == "polygons" else "bottom",
+                    xytext=(0, 0 if layer.kind == "polygons" else 5),
+                    textcoords="offset points", zorder=6)
 
     def png(self) -> bytes:
         if self._png is None:
