@@ -83,8 +83,11 @@ def check_data(data_dir: Path | str | None = None, seeds: Path | str | None = No
 
 def _check_no_unchecked_files(data_dir: Path) -> None:
     known = {t.file for t in evidence.SCHEMAS.values()} | {evidence.BOUNDARIES_FILE}
+    # Case-insensitive suffix: EXTRA.CSV is a data file too (and on a case-insensitive file
+    # system a reader could open it); a known name in other case is refused as well.
     unchecked = sorted(p.name for p in data_dir.glob("*")
-                       if p.suffix in (".csv", ".geojson") and p.name not in known)
+                       if p.suffix.lower() in (".csv", ".geojson", ".json", ".tsv")
+                       and p.name not in known and p.name != "datapackage.json")
     evidence._raise_if([Problem(_name(data_dir / n), None, (),
                                 "no schema checks this file: add its table to "
                                 "aicluster.evidence.SCHEMAS") for n in unchecked])

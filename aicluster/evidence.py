@@ -36,6 +36,7 @@ import csv
 import io
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -70,7 +71,18 @@ PLACE_KINDS = ("ai_building", "ai_hub", "ai_district", "historic_hub", "park", "
 GENRES = ("news_report", "commentary", "compiled_report")
 SUM_RELATIONS = ("equals",)
 BOUNDARIES_FILE = "beijing_districts.geojson"
-_PARTIAL_DATE = r"\d{4}(-\d{2}(-\d{2})?)?"
+_PARTIAL_DATE = r"\d{4}(-\d{2}(-\d{2})?)?"  # matched with re.ASCII: 0-9 only
+# The largest precision radius a place may have. A point known only to within 10 km is not a
+# location at the scale of this book: 10 km is about the radius of Haidian itself (431 km², a
+# circle of radius 11.7 km), and far more than the distances the chapters measure (AI buildings to
+# universities: hundreds of metres to a few km). The data's largest radius is 5 km (an estimate).
+MAX_PRECISION_M = 10_000
+# The shortest quote_zh: fewer characters than this cannot identify one sentence of a source
+# (the shortest in the data has 6; a one-character "quote" would pass the verbatim check
+# anywhere).
+MIN_QUOTE_CHARS = 6
+# Integers are stored as int64; a value outside it would overflow when converted.
+_INT64 = (-(2 ** 63), 2 ** 63 - 1)
 _DATE_FORMS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
 
 
@@ -86,6 +98,8 @@ class Field:
     enum: tuple[str, ...] | None = None
     pattern: str | None = None
     minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
 
 
 def req(description, type="string", **kw) -> Field:
@@ -123,6 +137,7 @@ class Table:
 
 
 _QUOTE = dict(pattern=r"[^\r\n]+")
+_SENTENCE = dict(_QUOTE, min_length=MIN_QUOTE_CHARS)
 SCHEMAS: dict[str, Table] = {t.name: t for t in [
     Table("sources", "Primary sources",
           "The five Chinese articles the evidence comes from (texts not redistributed).", {
@@ -165,7 +180,7 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
               "qualifier": req("How exact the number is.", enum=QUALIFIERS),
               "qualifier_zh": opt("The Chinese word that qualifies the number (余, 近, 多 ...); "
                                   "empty when exact."),
-              "quote_zh": req("The sentence (or clause), verbatim from the source.", **_QUOTE),
+              "quote_zh": req("The sentence (or clause), verbatim from the source.", **_SENTENCE),
               "value_in_quote": req("The words in `quote_zh` that state the number.", **_QUOTE),
               "gloss_en": req("English gloss of the claim."),
           }, key=("claim_id",),
@@ -186,7 +201,7 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
               "title_zh": req("Short title (Chinese)."),
               "title_en": req("Short title (English)."),
               "source_id": req("Source of the sentence (sources.source_id).", pattern=r"S\d{3}"),
-              "quote_zh": req("The sentence, verbatim from the source.", **_QUOTE),
+              "quote_zh": req("The sentence, verbatim from the source.", **_SENTENCE),
               "date_in_quote": req("The words in `quote_zh` that give the date.", **_QUOTE),
               "date_note": opt("How the date was read (relative dates, precision)."),
           }, key=("event_id",),
@@ -206,7 +221,7 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
                               "gives none.", pattern=r"[a-z][a-z0-9_]*"),
               "district": opt("District, when the text establishes it.", enum=DISTRICT_IDS),
               "source_id": req("Source of the sentence (sources.source_id).", pattern=r"S\d{3}"),
-              "quote_zh": req("The sentence, verbatim from the source.", **_QUOTE),
+              "quote_zh": req("The sentence, verbatim from the source.", **_SENTENCE),
               "note": opt("Notes (what the link means, doubts)."),
           }, key=("link_id",), unique=(("org_id", "place_id"),),
           refs=(Ref("source_id", ("sources.source_id",), "source id"),
@@ -226,8 +241,9 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
                                "(exactly when source_datum is not WGS-84).", "boolean"),
               "coord_source": req("Where the coordinate comes from; starts with 'ESTIMATE' when no "
                                   "published coordinate was found."),
-              "precision_m": req("Radius (m) within which the place is believed to lie.", "integer",
-                                 minimum=1),
+              "precision_m": req("Radius (m) within which the place is believed to lie "
+                                 f"(at most {MAX_PRECISION_M:,} m).", "integer",
+                                 minimum=1, maximum=MAX_PRECISION_M),
               "address_zh": opt("Street address, where a source gives one."),
               "note": opt("Notes."),
           }, key=("place_id",)),
@@ -392,8 +408,8 @@ def _read_raw(table: Table, data_dir: Path) -> Raw:
 
 
 # -- cells -------------------------------------------------------------------------------------
-_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
-_INTEGER = re.compile(r"-?\d+")
+_NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
+_INTEGER = re.compile(r"-?\d+", re.ASCII)
 _TYPE_WORDS = {"number": "a number", "integer": "an integer", "boolean": "true or false",
                "partial_date": "a date (YYYY, YYYY-MM or YYYY-MM-DD)"}
 
@@ -403,15 +419,27 @@ def _parse(type_: str, text: str):
     if type_ == "string":
         return text
     if type_ == "number" and _NUMBER.fullmatch(text):
-        return float(text)
+        value = float(text)
+        if not math.isfinite(value):
+            raise ValueError(text)
+        return value
     if type_ == "integer" and _INTEGER.fullmatch(text):
         return int(text)
     if type_ == "boolean" and text in ("true", "false"):
         return text == "true"
-    if type_ == "partial_date" and re.fullmatch(_PARTIAL_DATE, text):
+    if type_ == "partial_date" and re.fullmatch(_PARTIAL_DATE, text, re.ASCII):
         _date_bounds(text)  # raises ValueError for an impossible month or day
         return text
     raise ValueError(text)
+
+
+def _why_not(text: str) -> str:
+    """Why a cell that looks numeric was refused: other digits than 0-9, or no finite value."""
+    if any(ch.isdigit() and not ("0" <= ch <= "9") for ch in text):
+        return " (only the ASCII digits 0-9 are read as digits: full-width or other digits are not)"
+    if _NUMBER.fullmatch(text):
+        return " (it is not finite: too large for a 64-bit float)"
+    return ""
 
 
 def _check_value(f: Field, text: str):
@@ -421,13 +449,21 @@ def _check_value(f: Field, text: str):
     try:
         value = _parse(f.type, text)
     except ValueError:
-        return f"{text!r} is not {_TYPE_WORDS[f.type]}", None
+        return f"{text!r} is not {_TYPE_WORDS[f.type]}{_why_not(text)}", None
     if f.enum is not None and text not in f.enum:
         return f"{text!r} is not an allowed value (allowed: {', '.join(f.enum)})", None
-    if f.pattern is not None and not re.fullmatch(f.pattern, text):
-        return f"{text!r} does not have the expected form (regular expression {f.pattern})", None
+    if f.pattern is not None and not re.fullmatch(f.pattern, text, re.ASCII):
+        return (f"{text!r} does not have the expected form (regular expression {f.pattern}"
+                f"{', ASCII digits 0-9 only' if _why_not(text) else ''})"), None
     if f.minimum is not None and value < f.minimum:
         return f"{text} is below the minimum {f.minimum:g}", None
+    if f.maximum is not None and value > f.maximum:
+        return f"{text} is above the maximum {f.maximum:,g}", None
+    if f.type == "integer" and not _INT64[0] <= value <= _INT64[1]:
+        return f"{text} is out of range (integers must lie within ±9.2e18)", None
+    if f.min_length is not None and len(text.strip()) < f.min_length:
+        return (f"{text!r} is too short to identify a sentence of the source (at least "
+                f"{f.min_length} characters)"), None
     return None, value
 
 
@@ -526,7 +562,109 @@ def _rule_org_consistent(raw: Raw) -> list[Problem]:
     return problems
 
 
-_ROW_RULES = {"claims": (_rule_claim_range, _rule_claim_qualifier),
+# -- numbers in Chinese text -------------------------------------------------------------------
+_ZH_DIGITS = {"〇": 0, "零": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
+              "七": 7, "八": 8, "九": 9}
+_ZH_SMALL = {"十": 10, "百": 100, "千": 1000}
+_ZH_BIG = {"万": 10 ** 4, "亿": 10 ** 8}
+_ZH_RUN = re.compile("[" + "".join([*_ZH_DIGITS, *_ZH_SMALL, *_ZH_BIG]) + "]+")
+_ARABIC = re.compile(r"([0-9]+(?:,[0-9]{3})*(?:\.[0-9]+)?)\s*([十百千万亿]*)")
+_VAGUE = re.compile(r"[几数]([十百千万])")  # 几十, 数百: "some tens", from 10 to 99
+
+
+def zh_number(run: str) -> float:
+    """The value of a run of Chinese numerals: 三 3, 十五 15, 两千 2000, 三千万 3e7, 二〇二三 2023."""
+    if all(ch in _ZH_DIGITS for ch in run):
+        return float("".join(str(_ZH_DIGITS[ch]) for ch in run))
+    total, section, number = 0, 0, 0
+    for ch in run:
+        if ch in _ZH_DIGITS:
+            number = _ZH_DIGITS[ch]
+        elif ch in _ZH_SMALL:
+            section += (number or 1) * _ZH_SMALL[ch]
+            number = 0
+        else:
+            total = (total + section + number or 1) * _ZH_BIG[ch]
+            section = number = 0
+    return float(total + section + number)
+
+
+def _multiplier(units: str) -> float:
+    factor = 1.0
+    for ch in units:
+        factor *= {**_ZH_SMALL, **_ZH_BIG}[ch]
+    return factor
+
+
+def numbers_in(text: str) -> tuple[set[float], set[float]]:
+    """The numbers a phrase states (as candidates for a claim's value) and the upper ends of the
+    vague ranges in it ("几十" gives 10 and 99). Each number counts with and without its trailing
+    multipliers (万, 亿, 千 ...), since the claim's unit may hold the multiplier (亿元)."""
+    text = unicodedata.normalize("NFKC", text)
+    found: set[float] = set()
+    for m in _ARABIC.finditer(text):
+        n = float(m.group(1).replace(",", ""))
+        found |= {n * _multiplier(m.group(2)[:k]) for k in range(len(m.group(2)) + 1)}
+    rest = _ARABIC.sub(" ", text)
+    for run in _ZH_RUN.findall(rest):
+        for k in range(len(run), 0, -1):  # 三千万 -> 3e7 and 3000 (in 万)
+            found.add(zh_number(run[:k]))
+            if run[k - 1] not in _ZH_BIG:
+                break
+        if all(ch in _ZH_DIGITS for ch in run):  # 唯一一个: each digit is a number too
+            found |= {float(_ZH_DIGITS[ch]) for ch in run}
+    if "半" in rest:
+        found.add(0.5)
+    highs = {10 * _multiplier(u) - 1 for u in _VAGUE.findall(rest)}
+    return found, highs
+
+
+def _agrees(value: float, candidates) -> bool:
+    return any(math.isclose(value, c, rel_tol=1e-9, abs_tol=1e-12) for c in candidates)
+
+
+def _rule_claim_value_in_quote(raw: Raw, i: int, row: dict, v: dict) -> list[Problem]:
+    """value (and value_high) are numbers that value_in_quote states; a phrase that states no
+    number (最大, 首个, 每月) stands for one."""
+    found, highs = numbers_in(row["value_in_quote"])
+    shown = ", ".join(f"{n:g}" for n in sorted(found)) or "none"
+    problems = []
+    if not _agrees(v["value"], found or {1.0}):
+        problems.append(Problem(raw.file, raw.row_number(i), ("value",),
+                                f"{row['value']} is not a number that value_in_quote "
+                                f"{row['value_in_quote']!r} states (numbers read there: {shown})"))
+    high = v["value_high"]
+    if high is not None and not _agrees(high, found | highs):
+        problems.append(Problem(raw.file, raw.row_number(i), ("value_high",),
+                                f"{row['value_high']} is not a number that value_in_quote "
+                                f"{row['value_in_quote']!r} states (numbers read there: {shown})"))
+    return problems
+
+
+_FUTURE = "future (unspecified)"
+
+
+def _rule_claim_period(raw: Raw, i: int, row: dict, v: dict) -> list[Problem]:
+    """ref_period: real dates, and its start no later than its end."""
+    period = row["ref_period"]
+    if period == _FUTURE or period == "..":
+        return [] if period == _FUTURE else [Problem(raw.file, raw.row_number(i),
+                                                     ("ref_period",), "'..' gives no date")]
+    ends = period.split("..")
+    try:
+        bounds = [_date_bounds(e) for e in ends if e]
+    except ValueError:
+        return [Problem(raw.file, raw.row_number(i), ("ref_period",),
+                        f"{period!r} is not a real date or period (a month or day that does "
+                        "not exist)")]
+    if len(ends) == 2 and all(ends) and bounds[0][0] > bounds[1][1]:
+        return [Problem(raw.file, raw.row_number(i), ("ref_period",),
+                        f"{period!r} starts after it ends")]
+    return []
+
+
+_ROW_RULES = {"claims": (_rule_claim_range, _rule_claim_qualifier, _rule_claim_value_in_quote,
+                        _rule_claim_period),
               "places": (_rule_place_datum,), "sources": (_rule_source_file,)}
 _TABLE_RULES = {"organisations": (_rule_org_consistent,)}
 
@@ -645,6 +783,21 @@ def _check_districts_agree(raws: dict[str, Raw]) -> list[Problem]:
                 problems.append(Problem(raw.file, raw.row_number(i), (col,),
                                         f"{row[col]!r} differs from the district of place "
                                         f"{row['place_id']!r} ({place_district!r})"))
+    return problems
+
+
+def _check_happened_before_source(raws: dict[str, Raw]) -> list[Problem]:
+    """An event with status 'happened' cannot start after the date of the source reporting it."""
+    published = {row["source_id"]: _date_bounds(row["date"])[1] for row in raws["sources"].rows}
+    events, problems = raws["events"], []
+    for i, row in enumerate(events.rows):
+        if row["status"] != "happened" or row["source_id"] not in published:
+            continue
+        if _date_bounds(row["date"])[0] > published[row["source_id"]]:
+            problems.append(Problem(events.file, events.row_number(i), ("date",),
+                                    f"{row['date']!r} is after the date of its source "
+                                    f"{row['source_id']} ({published[row['source_id']]}), but "
+                                    "status is 'happened' (use 'planned')"))
     return problems
 
 
@@ -773,7 +926,8 @@ def load_all(data_dir=None) -> Evidence:
     with places, and every declared part-whole sum; then return them typed."""
     raws = {name: _checked(name, data_dir) for name in EVIDENCE_TABLES}
     _raise_if(_check_references(raws))
-    _raise_if(_check_districts_agree(raws) + _check_sums(raws))
+    _raise_if(_check_districts_agree(raws) + _check_sums(raws)
+              + _check_happened_before_source(raws))
     frames = {name: _convert(raw) for name, raw in raws.items()}
     frames["places"] = _places_frame(frames["places"])
     return Evidence(**frames)

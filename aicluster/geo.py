@@ -1,8 +1,11 @@
 """District boundaries, metric projections and areas."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import geopandas as gpd
 import pandas as pd
+from shapely.geometry.base import BaseGeometry
 
 from . import paths
 
@@ -30,8 +33,15 @@ def load_districts(path=paths.BOUNDARIES) -> gpd.GeoDataFrame:
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         raise BoundaryError(f"{path}: CRS is {gdf.crs}, expected WGS-84 (EPSG:4326)")
     for i, row in gdf.iterrows():
-        if row.geometry is None or not row.geometry.is_valid:
-            raise BoundaryError(f"{path}: row {i + 1} ({row['code']}): invalid geometry")
+        where = f"{path}: feature {i + 1} (code {row['code']!r})"
+        geom = row.geometry
+        if not isinstance(geom, BaseGeometry) or geom.is_empty:  # a null geometry reads as NaN
+            raise BoundaryError(f"{where}: the geometry is empty (a district needs its outline)")
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            raise BoundaryError(f"{where}: the geometry is a {geom.geom_type}, not a Polygon "
+                                "or MultiPolygon")
+        if not geom.is_valid:
+            raise BoundaryError(f"{where}: invalid geometry")
     if gdf["code"].duplicated().any():
         raise BoundaryError(f"{path}: duplicate district codes")
     gdf["code"] = gdf["code"].astype(str)
@@ -59,4 +69,12 @@ def area_comparison(districts: gpd.GeoDataFrame, official: pd.DataFrame) -> pd.D
 
 
 def load_official_areas(path=paths.OFFICIAL_AREAS) -> pd.DataFrame:
-    return pd.read_csv(path, dtype={"code": str}, encoding="utf-8")
+    """The official district areas, read and checked by the evidence loader (the file's schema
+    is ``district_areas_official`` in :data:`aicluster.evidence.SCHEMAS`)."""
+    from . import evidence
+
+    path = Path(path)
+    table = evidence.SCHEMAS["district_areas_official"]
+    if path.name != table.file:
+        raise ValueError(f"{path}: the official areas are read from a file named {table.file}")
+    return evidence.load_table(table.name, path.parent)

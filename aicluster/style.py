@@ -99,9 +99,10 @@ def save_png(fig, path: Path | str, colours: int | None = None) -> Path:
 
 
 def write_if_changed(path: Path | str, data: bytes) -> Path:
-    """Write `data` to `path` unless the file already holds exactly these bytes."""
+    """Write `data` to `path` (atomically) unless the file already holds exactly these bytes."""
+    from . import atomic
+
     path = Path(path)
     if not path.exists() or path.read_bytes() != data:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        atomic.write_bytes(path, data)
     return path

@@ -24,7 +24,7 @@ import shapely
 from shapely.geometry import shape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aicluster import datum, geo, paths  # noqa: E402
+from aicluster import atomic, datum, geo, paths  # noqa: E402
 
 SIMPLIFY_M = geo.BOUNDARY_SIMPLIFY_M
 NAMES_EN = {
@@ -81,8 +81,7 @@ def build() -> gpd.GeoDataFrame:
 def main() -> None:
     gdf = build()
     out = paths.BOUNDARIES
-    out.write_text(gdf.to_json(drop_id=True, ensure_ascii=False, indent=None) + "\n",
-                   encoding="utf-8")
+    atomic.write_text(out, gdf.to_json(drop_id=True, ensure_ascii=False, indent=None) + "\n")
     print(f"wrote {out} ({out.stat().st_size / 1024:.0f} KiB, {len(gdf)} districts)")
 
 

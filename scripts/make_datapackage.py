@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aicluster import evidence, paths  # noqa: E402
+from aicluster import atomic, evidence, paths  # noqa: E402
 
 OUT = paths.DATA / "datapackage.json"
 CC_BY = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
@@ -74,6 +74,10 @@ def field_descriptor(name: str, f: evidence.Field) -> dict:
         constraints["pattern"] = pattern
     if f.minimum is not None:
         constraints["minimum"] = f.minimum
+    if f.maximum is not None:
+        constraints["maximum"] = f.maximum
+    if f.min_length is not None:
+        constraints["minLength"] = f.min_length
     return out | {"constraints": constraints}
 
 
@@ -118,7 +122,7 @@ def main(argv: list[str]) -> int:
             return 1
         print(f"{OUT} is up to date")
         return 0
-    OUT.write_text(text, encoding="utf-8")
+    atomic.write_text(OUT, text)
     print(f"wrote {OUT}")
     return 0
 

@@ -207,3 +207,63 @@ def test_a_chapter_that_raises_fails_the_build_saying_what_to_do(tmp_path):
     assert f"What to do: run the chapter on its own" in log
     assert f"scripts/store_outputs.py {shown}" in log
     assert "sphinx-doc/sphinx/issues" not in log, "the message still blames Sphinx"
+
+
+# -- protections of issue 16 (each was checked by removing it and seeing its test fail) --------
+def _boundaries(data: Path) -> dict:
+    return json.loads((data / evidence.BOUNDARIES_FILE).read_text(encoding="utf-8"))
+
+
+def _write_boundaries(data: Path, gj: dict) -> None:
+    (data / evidence.BOUNDARIES_FILE).write_text(json.dumps(gj), encoding="utf-8")
+
+
+def test_boundaries_without_one_of_the_16_districts_are_refused(data, tmp_path):
+    gj = _boundaries(data)
+    gj["features"] = [f for f in gj["features"] if f["properties"]["district_id"] != "pinggu"]
+    _write_boundaries(data, gj)
+    with pytest.raises(evidence.EvidenceError, match=r"beijing_districts.geojson, column "
+                                                     r"'district_id': district ids .* are not "
+                                                     r"Beijing's 16 districts"):
+        buildcheck.check_data(data, tmp_path / "no-seeds")
+
+
+@pytest.mark.parametrize("name", ["extra.geojson", "EXTRA.CSV", "more.GeoJSON", "Claims.csv"])
+def test_a_stray_data_file_is_refused_whatever_the_case_of_its_name(name, data, tmp_path):
+    (data / name).write_text('{"type": "FeatureCollection", "features": []}', encoding="utf-8")
+    with pytest.raises(evidence.EvidenceError, match=rf"{re.escape(name)}: no schema checks"):
+        buildcheck.check_data(data, tmp_path / "no-seeds")
+
+
+@pytest.mark.parametrize("geometry, phrase", [
+    (None, "the geometry is empty"),
+    ({"type": "Polygon", "coordinates": []}, "the geometry is empty"),
+    ({"type": "Point", "coordinates": [116.2, 40.2]}, "the geometry is a Point, not a Polygon"),
+])
+def test_a_district_without_a_polygon_is_refused(geometry, phrase, data, tmp_path):
+    gj = _boundaries(data)
+    victim = next(f for f in gj["features"] if f["properties"]["district_id"] == "pinggu")
+    victim["geometry"] = geometry
+    _write_boundaries(data, gj)
+    with pytest.raises(evidence.EvidenceError) as info:
+        buildcheck.check_data(data, tmp_path / "no-seeds")
+    message = str(info.value)
+    assert "beijing_districts.geojson" in message and phrase in message, message
+    assert f"code '{victim['properties']['code']}'" in message, message
+    assert "Traceback" not in message and "AttributeError" not in message
+
+
+def test_an_integer_out_of_range_is_a_clear_error(data, tmp_path):
+    row = set_cell(data / "district_areas_official.csv", "110108", "year", lambda v: "9" * 30)
+    with pytest.raises(evidence.EvidenceError,
+                       match=rf"district_areas_official.csv, row {row}, column 'year': 9+ is "
+                             r"out of range"):
+        buildcheck.check_data(data, tmp_path / "no-seeds")
+
+
+def test_fullwidth_digits_in_official_areas_are_refused_by_the_check(data, tmp_path):
+    row = set_cell(data / "district_areas_official.csv", "110108", "area_km2", lambda v: "４３１")
+    with pytest.raises(evidence.EvidenceError,
+                       match=rf"district_areas_official.csv, row {row}, column 'area_km2': "
+                             r"'４３１' is not a number \(only the ASCII digits"):
+        buildcheck.check_data(data, tmp_path / "no-seeds")
