@@ -130,3 +130,64 @@ def test_pdf_dates_come_from_source_date_epoch(pdf_path):
     assert dates, f"no date in the PDF:\n{info}"
     for key, value in dates.items():
         assert value.startswith(expected), f"{key} {value} is not SOURCE_DATE_EPOCH ({expected})"
+
+
+# -- glued outputs: every map lives there ------------------------------------------------------
+def _glued_html(path: Path) -> dict[str, str]:
+    """{glue name: text/html} of a stored notebook's glue records (maps are glued)."""
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    found = {}
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            html = out.get("data", {}).get(GLUE_MIME + "text/html")
+            if html is not None:
+                name = out.get("metadata", {}).get("scrapbook", {}).get("name", "?")
+                found[name] = "".join(html) if isinstance(html, list) else html
+    return found
+
+
+MAP_ID = re.compile(r'\b(?:map|circle_marker|geo_json|feature_group|tile_layer|layer_control|'
+                    r'html_legend|tooltip)_[0-9a-f]{32}\b')
+
+
+@pytest.mark.parametrize("path", toc_notebooks(), ids=lambda p: p.name)
+def test_the_build_reproduces_the_glued_maps_and_their_ids(path, html_dir):
+    """myst-nb moves glue records out of the executed notebook, so the test above cannot see them;
+    the page the build wrote holds them. Each stored glued map (its element ids included) must
+    be on the built page exactly: ids derived from the map, not from os.urandom."""
+    glued = {name: html for name, html in _glued_html(path).items() if 'class="bookmap"' in html}
+    if not glued:
+        pytest.skip(f"{path.name} glues no map")
+    page = (html_dir / path.relative_to(ROOT).with_suffix(".html")).read_text(encoding="utf-8")
+    built_ids = set(MAP_ID.findall(page.replace("&quot;", '"')))
+    for name, html in glued.items():
+        stored_ids = set(MAP_ID.findall(html.replace("&quot;", '"')))
+        assert stored_ids, f"{path.name}, glued map {name!r}: no element ids found"
+        assert stored_ids <= built_ids, (
+            f"{path.name}, glued map {name!r}: the build made other element ids than the stored "
+            f"output ({sorted(stored_ids - built_ids)[:3]} ...): map ids are not deterministic")
+        assert html in page, (f"{path.name}, glued map {name!r}: the built page does not hold the "
+                              "stored map byte for byte (run scripts/store_outputs.py)")
+
+
+def test_a_map_renders_the_same_in_two_processes(tmp_path):
+    """Element ids come from the map's id and a counter (maps.stable_ids), so two Python
+    processes with different hash seeds write the same map (cheap check, no build needed)."""
+    script = tmp_path / "render.py"
+    script.write_text(
+        "import sys, geopandas as gpd\nfrom shapely.geometry import Point\n"
+        "from aicluster import maps\n"
+        "pts = gpd.GeoDataFrame({'name': ['a', 'b']}, geometry=[Point(116.3, 40.0), "
+        "Point(116.31, 40.01)], crs='EPSG:4326')\n"
+        "m = maps.BookMap('Two points', basemap=False)\n"
+        "m.points(pts, name='Points', label_col='name')\n"
+        "sys.stdout.write(m.html())\n", encoding="utf-8")
+    import os
+    import sys
+
+    runs = [subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                           check=True, env={**os.environ, "PYTHONHASHSEED": seed,
+                                            "PYTHONPATH": str(ROOT)}).stdout
+            for seed in ("1", "2")]
+    assert MAP_ID.search(runs[0].replace("&quot;", '"')), "no element id in the map"
+    assert runs[0] == runs[1]
