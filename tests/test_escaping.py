@@ -9,6 +9,7 @@ would set window.__pwned.
 """
 from __future__ import annotations
 
+import re
 import shutil
 from html.parser import HTMLParser
 
@@ -178,3 +179,123 @@ def test_map_tooltips_and_layer_names_show_as_text(hostile_map_page):
     assert sorted(tips) == sorted(expected)
     assert PAYLOADS[0] in control and PAYLOADS[2] in control
     assert title == PAYLOADS[1]
+
+
+# -- one escaping function per target (aicluster.escape) -----------------------------------------
+from aicluster import escape  # noqa: E402
+
+# Payloads for every target (issue 16): Jinja, raw HTML with scripts and event handlers, a
+# Markdown link, a MyST role, LaTeX, mathtext.
+TARGET_PAYLOADS = [
+    "{{ cycler.__init__.__globals__.os.system('touch /tmp/pwned') }}",
+    "{% for x in range(3) %}loop{% endfor %} {# c #}",
+    "Tsinghua University {{ 7*7 }}",
+    "<script>window.__pwned='script'</script>",
+    "<img src=x onerror=\"window.__pwned='img'\">",
+    "<svg onload=\"window.__pwned='svg'\"></svg>",
+    "[click](javascript:alert(1)) ![i](x.png) <http://example.org>",
+    "{abbr}`AI (artificial intelligence)` {ref}`intro` :::{note}",
+    r"\input{/etc/passwd} \write18{touch x} 100% #1 a_b ^ ~ & $",
+    "a $x^2$ b $$y$$",
+    "*em* **strong** `code` | pipe \\ back",
+]
+
+
+def _rendered_text(markdown_text: str) -> str:
+    html_text = docutils.core.publish_parts(
+        markdown_text, parser=MystParser(), writer_name="html5",
+        settings_overrides={"myst_enable_extensions": ["colon_fence", "dollarmath", "deflist",
+                                                       "substitution"],
+                            "output_encoding": "unicode", "report_level": 4})["body"]
+    parsed = parse(html_text)
+    return parsed, "".join(parsed.text).strip()
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_markdown_is_literal_even_with_substitutions_on(payload):
+    # Even with MyST's substitution extension (the book turns it off), escaped text is literal.
+    for text in (f"Name: {escape.markdown(payload)} end", escape.markdown(payload),
+                 f"Name: {escape.markdown_inline(payload)} end"):
+        parsed, shown = _rendered_text(text)
+        assert set(parsed.tags) <= {"p"}, (text, parsed.tags)
+        assert payload.strip() in shown, (payload, shown)
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_markdown_cell_is_literal_apart_from_emphasis(payload):
+    table = display.md_table(pd.DataFrame({"name": [payload]})).data
+    parsed, shown = _rendered_text(table)
+    assert not {"script", "img", "svg", "a", "abbr", "code", "span", "div"} & set(parsed.tags)
+    assert not [a for a in parsed.attrs if a.startswith("on")]
+    if "*" not in payload and "_" not in payload:
+        assert payload.strip() in shown, (payload, shown)
+
+
+def test_myst_substitution_is_off_in_the_book():
+    import yaml
+    config = yaml.safe_load((paths.ROOT / "_config.yml").read_text(encoding="utf-8"))
+    assert "substitution" not in config["parse"]["myst_enable_extensions"]
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_html_is_literal_and_survives_a_second_jinja_pass(payload):
+    import jinja2
+    out = escape.html(payload)
+    assert jinja2.Template(out).render() == out  # branca compiles rendered scripts again
+    assert "".join(parse(out).text) == payload and not parse(out).tags
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_latex_is_literal(payload):
+    out = escape.latex(payload)
+    assert not re.search(r"\\(input|write18|include)\b", out)
+    unescaped = re.sub(r"\\(textbackslash|textasciicircum|textasciitilde)\{\}|\\[{}$&#_%]", "", out)
+    assert not set("\\{}$&#^_%~") & set(unescaped), out
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_mathtext_is_literal(payload):
+    from matplotlib.text import Text
+    text = Text(0, 0, escape.mathtext(payload))
+    shown, is_math = text._preprocess_math(text.get_text())
+    assert not is_math and shown == payload.replace("\n", " ")
+
+
+def test_book_figures_draw_dollars_as_text():
+    import matplotlib.pyplot as plt
+    from aicluster import style
+    with plt.rc_context(style.book_rc()):
+        fig, ax = plt.subplots()
+        label = ax.text(0, 0, "US$5 and $6")
+        assert label._preprocess_math(label.get_text()) == ("US$5 and $6", False)
+        plt.close(fig)
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_map_template_text_is_not_evaluated(payload, tmp_path, monkeypatch):
+    """folium/branca render tooltips, layer names and the legend through Jinja twice: no
+    payload may be evaluated by either pass (nothing computed, nothing created)."""
+    monkeypatch.chdir(tmp_path)
+    pts = gpd.GeoDataFrame({"name": [payload]}, geometry=[Point(116.3, 40.0)], crs="EPSG:4326")
+    m = maps.BookMap(payload, map_id="t", basemap=False)
+    m.points(pts, name=payload, label_col="name", fields={"name": payload},
+             legend={payload: "#0072B2"}, annotate_col="name")
+    page = m.folium_map().get_root().render()
+    assert "49" not in page.replace(escape.html("Tsinghua University {{ 7*7 }}"), "")
+    assert "loop" not in page or escape.html(payload) in page
+    assert escape.html(payload) in page
+    assert not (tmp_path / "pwned").exists() and not list(tmp_path.iterdir())
+    m.png()  # the static map draws the label as text
+
+
+@pytest.mark.parametrize("payload", TARGET_PAYLOADS)
+def test_ties_sentence_shows_place_names_as_text(payload):
+    from aicluster import clusters, evidence, haidian
+    places = evidence.load_places()
+    sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
+    sentence = clusters.ties_sentence(sites, places)
+    name = next(n for n in places["name_en"] if n in sentence)  # the place on the shared point
+    hostile = places.assign(name_en=places["name_en"].replace(name, payload))
+    parsed, shown = _rendered_text(clusters.ties_sentence(sites, hostile))
+    assert set(parsed.tags) <= {"p"}, parsed.tags
+    assert payload.strip() in shown
