@@ -190,6 +190,7 @@ TARGET_PAYLOADS = [
     "{{ cycler.__init__.__globals__.os.system('touch /tmp/pwned') }}",
     "{% for x in range(3) %}loop{% endfor %} {# c #}",
     "Tsinghua University {{ 7*7 }}",
+    "Peking University {{ 6 + 7 }}",
     "<script>window.__pwned='script'</script>",
     "<img src=x onerror=\"window.__pwned='img'\">",
     "<svg onload=\"window.__pwned='svg'\"></svg>",
@@ -291,7 +292,8 @@ def test_map_template_text_is_not_evaluated(payload, tmp_path, monkeypatch):
 @pytest.mark.parametrize("payload", TARGET_PAYLOADS)
 def test_ties_sentence_shows_place_names_as_text(payload):
     from aicluster import clusters, evidence, haidian
-    places = evidence.load_places()
+    from aicluster.geo import METRIC
+    places = evidence.load_places().to_crs(METRIC)
     sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
     sentence = clusters.ties_sentence(sites, places)
     name = next(n for n in places["name_en"] if n in sentence)  # the place on the shared point
