@@ -1,0 +1,226 @@
+"""No text in the data can run code: the whole book, built from data full of attacks.
+
+A copy of the book (benchmarks/bookcopy.py, as tests/test_buildcheck.py builds its end-to-end
+cases) gets every payload below in every free-text column of every data table -- and in the
+district names of the boundaries -- spread over the rows so that each column holds each payload.
+The copy is then built once, strictly (HTML, `-n -W --keep-going`), and:
+
+- the build succeeds (escaped text raises no warning), and no payload ran: none of the files
+  the payloads would create exists (Jinja in MyST substitutions, in the notebook kernel through
+  folium/branca's second template pass, LaTeX \\write18/\\input);
+- every chapter page, opened in headless Chromium with no network, runs no payload script
+  (window.__pwned stays unset on the page and in every map's iframe) and shows no element a
+  payload would make (<img onerror>, <svg onload>, a link, an abbreviation);
+- each payload is shown as literal text somewhere in the book: on a page or in a map's tooltip.
+- the LaTeX the PDF is made from (Sphinx's latex builder on the same copy, reusing the
+  executed notebooks) holds no payload as a command. (The PDF itself -- a xelatex run -- is not
+  made here: too slow for `make test`; the .tex is what xelatex would read.)
+
+Cost: one full HTML build of the copy plus a latex build from its execution cache (several
+minutes on two cores); it runs in `make test` with the other end-to-end builds.
+"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import io
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from aicluster import evidence, paths
+
+ROOT = paths.ROOT
+
+
+def _load_bookcopy():
+    spec = importlib.util.spec_from_file_location("bookcopy", ROOT / "benchmarks" / "bookcopy.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bookcopy = _load_bookcopy()
+
+
+def payloads(sentinel: Path) -> list[str]:
+    """The attacks. Those that would create a file create one in `sentinel` (a directory)."""
+    s = sentinel.as_posix()
+    return [
+        # Jinja: MyST's substitution extension, and branca's second pass over map scripts.
+        f"{{{{ cycler.__init__.__globals__.os.system('touch {s}/jinja-myst') }}}}",
+        f"{{{{ self.__init__.__globals__.__builtins__.__import__('os').mkdir('{s}/jinja-map') }}}}",
+        "Tsinghua {{ 6 + 7 }} {% if 1 %}jinja-if{% endif %}",
+        # Raw HTML: a script, event handlers.
+        "<script>window.__pwned='script'</script>",
+        "<img src=x onerror=\"window.__pwned='img'\">",
+        "<svg onload=\"window.__pwned='svg'\"></svg>",
+        # Markdown and MyST markup.
+        "[a link](javascript:window.__pwned='link')",
+        "{abbr}`AI (artificial intelligence)`",
+        # LaTeX (the PDF) and mathtext (matplotlib).
+        f"\\input{{{s}/latex-input}} \\immediate\\write18{{touch {s}/latex-shell}}",
+        "US$5 and $x^2$ dollars",
+    ]
+
+
+# Literal text of each payload as a reader would see it (innerText collapses whitespace).
+def _visible(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def free_text_columns(table: evidence.Table) -> list[str]:
+    """String columns with no vocabulary and no fixed form, other than the words of a quote
+    that state its number or date (they must occur in the quote and are read as numbers)."""
+    return [c for c, f in table.fields.items()
+            if f.type == "string" and f.enum is None
+            and (f.pattern is None or f.pattern == r"[^\r\n]+")
+            and not c.endswith("_in_quote") and not c.endswith("_url") and c != "url"]
+
+
+def _spread(values: list[str], attacks: list[str]) -> list[str]:
+    """Append the attacks to the values, round robin, so every attack lands in the column."""
+    out = list(values)
+    for j, attack in enumerate(attacks):
+        i = j % len(out)
+        out[i] = f"{out[i]} {attack}" if out[i] else attack
+    return out
+
+
+def poison(data: Path, attacks: list[str]) -> dict[str, list[str]]:
+    """Put the attacks into every free-text column of data/; returns {file: columns}."""
+    touched = {}
+    for table in evidence.SCHEMAS.values():
+        path = data / table.file
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        header, body = rows[0], rows[1:]
+        columns = free_text_columns(table)
+        for col in columns:
+            k = header.index(col)
+            # An optional column gets the attacks in its filled cells only: whether it is empty
+            # can carry meaning (qualifier_zh is empty exactly when a claim is exact).
+            rows_hit = [r for r in body if r[k]] or body
+            for r, value in zip(rows_hit, _spread([r[k] for r in rows_hit], attacks)):
+                r[k] = value
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([header, *body])
+        path.write_text(out.getvalue(), encoding="utf-8")
+        touched[table.file] = columns
+    gj_path = data / evidence.BOUNDARIES_FILE
+    gj = json.loads(gj_path.read_text(encoding="utf-8"))
+    for col in ("name_en", "name_zh"):
+        names = _spread([f["properties"][col] for f in gj["features"]], attacks)
+        for feature, name in zip(gj["features"], names):
+            feature["properties"][col] = name
+    gj_path.write_text(json.dumps(gj, ensure_ascii=False), encoding="utf-8")
+    touched[evidence.BOUNDARIES_FILE] = ["name_en", "name_zh"]
+    return touched
+
+
+def _run(root: Path, builder: str) -> subprocess.CompletedProcess:
+    env = bookcopy.build_env(root)
+    env["AICLUSTER_SEEDS"] = str(root / "no-seeds")  # quotes now hold payloads: not verbatim
+    return subprocess.run([bookcopy.jupyter_book(), "build", str(root), "--builder", builder,
+                           "-n", "-W", "--keep-going"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=3600)
+
+
+@pytest.fixture(scope="module")
+def poisoned_book(tmp_path_factory):
+    base = tmp_path_factory.mktemp("payloads")
+    sentinel = base / "sentinel"
+    sentinel.mkdir()
+    root = bookcopy.copy_book(base / "book")
+    attacks = payloads(sentinel)
+    touched = poison(root / "data", attacks)
+    html = _run(root, "html")
+    return {"root": root, "sentinel": sentinel, "attacks": attacks, "touched": touched,
+            "html": html}
+
+
+def test_every_free_text_column_is_attacked(poisoned_book):
+    touched = poisoned_book["touched"]
+    assert set(touched) == {t.file for t in evidence.SCHEMAS.values()} | {
+        evidence.BOUNDARIES_FILE}
+    assert {"name_en", "name_zh", "note"} <= set(touched["places.csv"])
+    assert {"qualifier_zh", "quote_zh", "gloss_en", "unit", "unit_en"} <= set(
+        touched["claims.csv"])
+    assert {"title_zh", "title_en", "outlet_en", "covers"} <= set(touched["sources.csv"])
+
+
+def test_the_poisoned_book_builds_and_no_payload_ran(poisoned_book):
+    result = poisoned_book["html"]
+    log = result.stdout[-3000:] + result.stderr[-3000:]
+    assert result.returncode == 0, log
+    assert list(poisoned_book["sentinel"].iterdir()) == [], "a payload created a file"
+
+
+PWNED_JS = """() => {
+  const found = [];
+  const check = (w, where) => {
+    if (w.__pwned !== undefined) found.push(where + ': ' + w.__pwned);
+    const d = w.document;
+    for (const sel of ['img[onerror]', 'svg[onload]', 'a[href^="javascript"]', 'abbr']) {
+      if (d.querySelector(sel)) found.push(where + ': ' + sel);
+    }
+  };
+  check(window, 'page');
+  document.querySelectorAll('iframe').forEach((f, i) => {
+    try { check(f.contentWindow, 'iframe ' + i); } catch (e) { found.push('iframe ' + i + ': ' + e); }
+  });
+  return found;
+}"""
+
+TOOLTIPS_JS = """() => Array.from(document.querySelectorAll('iframe.bookmap')).flatMap(f => {
+  const w = f.contentWindow;
+  return Object.keys(w).filter(k => /^(circle_marker|geo_json)_/.test(k) && w[k].getTooltip)
+    .map(k => { const t = w[k].getTooltip(); const c = t.getContent();
+                const div = w.document.createElement('div'); div.innerHTML = c;
+                return div.textContent; });
+})"""
+
+
+def test_no_payload_runs_in_a_browser_and_each_shows_as_text(poisoned_book):
+    from test_built_html import ARGS, CHROMIUM, serve  # the offline browser set-up
+    from playwright import sync_api as playwright
+
+    if poisoned_book["html"].returncode != 0:
+        pytest.fail("the poisoned book did not build")
+    site = poisoned_book["root"] / "_build" / "html"
+    pages = sorted(p.relative_to(site).as_posix() for p in (site / "chapters").glob("*.html"))
+    shown, ran = [], []
+    with serve(site) as base, playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        for name in ["index.html", *pages]:
+            page.goto(f"{base}/{name}", wait_until="load")
+            for frame in page.frames[1:]:
+                frame.wait_for_load_state("load")
+            page.wait_for_timeout(300)  # let any onload/onerror handler fire
+            ran += [f"{name}: {hit}" for hit in page.evaluate(PWNED_JS)]
+            shown.append(page.evaluate("() => document.body.innerText"))
+            shown += page.evaluate(TOOLTIPS_JS)
+        browser.close()
+    assert ran == [], ran
+    text = _visible(" ".join(shown))
+    missing = [a for a in poisoned_book["attacks"] if _visible(a) not in text]
+    assert missing == [], f"not shown as literal text anywhere: {missing}"
+    assert list(poisoned_book["sentinel"].iterdir()) == []
+
+
+def test_the_latex_holds_no_payload_as_a_command(poisoned_book):
+    root = poisoned_book["root"]
+    if poisoned_book["html"].returncode != 0:
+        pytest.fail("the poisoned book did not build")
+    result = _run(root, "latex")  # reuses the execution cache of the HTML build
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    tex = (root / "_build" / "latex" / "book.tex").read_text(encoding="utf-8")
+    sentinel = poisoned_book["sentinel"].as_posix()
+    assert sentinel in tex, "the payloads did not reach the LaTeX"
+    for command in (r"\input{" + sentinel, r"\write18{touch", r"$x^2$"):
+        assert command not in tex, f"{command!r} is live in book.tex"
+    assert list(poisoned_book["sentinel"].iterdir()) == []
