@@ -171,9 +171,17 @@ def _organisations_by_place(organisations=None) -> dict[str, list[tuple[str, str
     return out
 
 
+# The longest label short_name returns (the data's longest is 65 characters): a longer name
+# from data is cut with an ellipsis, so that it cannot push a figure's axis labels off the page
+# (matplotlib's tight_layout then warns, and a warning fails the build).
+SHORT_NAME_MAX = 70
+
+
 def short_name(name_en: str, name_zh: str) -> str:
-    """'English 中文' without the parenthetical parts, for labels that must stay short."""
-    return f"{_drop_parentheses(name_en)} {_drop_parentheses(name_zh)}"
+    """'English 中文' without the parenthetical parts, for labels that must stay short (at most
+    SHORT_NAME_MAX characters: longer ones end in '…')."""
+    text = f"{_drop_parentheses(name_en)} {_drop_parentheses(name_zh)}"
+    return text if len(text) <= SHORT_NAME_MAX else text[:SHORT_NAME_MAX - 1].rstrip() + "…"
 
 
 def _drop_parentheses(name: str) -> str:
@@ -233,6 +241,13 @@ def stack_points(places: gpd.GeoDataFrame, organisations: pd.DataFrame | None = 
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=places.crs)
 
 
+# Bounds of simulate_nearest_distance: at most this many site-institution distances in all
+# (the book today: 4,000 draws x 12 sites x 9 institutions, 432,000), and this many float64
+# differences held at once (128 MB).
+MAX_SIMULATED_PAIRS = 2_000_000_000
+CHUNK_ELEMENTS = 16_000_000
+
+
 def simulate_nearest_distance(sites: gpd.GeoDataFrame, institutions: gpd.GeoDataFrame, *,
                               n: int = 4000, seed: int = 20260228, level: float = 0.9
                               ) -> pd.DataFrame:
@@ -250,8 +265,21 @@ def simulate_nearest_distance(sites: gpd.GeoDataFrame, institutions: gpd.GeoData
         angle = rng.uniform(0, 2 * np.pi, size=(n, len(frame)))
         return centre + np.stack([r * np.cos(angle), r * np.sin(angle)], axis=-1)
 
+    work = n * len(sites) * len(institutions)
+    if work > MAX_SIMULATED_PAIRS:
+        raise ValueError(
+            f"simulate_nearest_distance: {n:,} draws x {len(sites):,} sites x "
+            f"{len(institutions):,} institutions = {work:,} distances, more than the "
+            f"{MAX_SIMULATED_PAIRS:,} this model is sized for (minutes on one core); use fewer "
+            "draws (n) or fewer places")
     s, t = draw(sites), draw(institutions)                      # (n, S, 2), (n, I, 2)
-    d = np.linalg.norm(s[:, :, None, :] - t[:, None, :, :], axis=-1).min(axis=2)  # (n, S)
+    # The (draws, S, I, 2) differences are made a chunk of draws at a time, so memory stays
+    # bounded however many places there are (the distances are the same as in one piece).
+    d = np.empty((n, len(sites)))
+    step = max(1, CHUNK_ELEMENTS // max(1, 2 * len(sites) * len(institutions)))
+    for a in range(0, n, step):
+        d[a:a + step] = np.linalg.norm(s[a:a + step, :, None, :] - t[a:a + step, None, :, :],
+                                       axis=-1).min(axis=2)                      # (n, S)
     tail = (1 - level) / 2
     return pd.DataFrame({
         "place_id": sites["place_id"].to_numpy(),

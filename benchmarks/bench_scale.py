@@ -1,0 +1,103 @@
+"""Scale: the data check and the heaviest per-place computation with k times today's places.
+
+    .venv/bin/python benchmarks/bench_scale.py [k ...]      (default: 10 100)
+
+For each k, data/ is copied to a temporary folder and every row of places.csv is repeated k
+times with new ids (``<id>_x<j>``; same coordinates, so every copy is valid). In a fresh child
+process each (so peak memory is its own) it runs
+
+- the build's data check (``aicluster.buildcheck.check_data``, without the article texts), and
+- ``haidian.simulate_nearest_distance`` on the Haidian AI sites and universities/institutes of
+  the scaled table (the chapter's 4,000 draws), which allocated draws x sites x institutions x 2
+  floats at once before it was chunked,
+
+and prints wall time and peak resident memory (ru_maxrss). Claims, events and organisation
+links are not scaled: their ids (C000-C999, ...) allow at most 1,000 rows, fewer than 10x.
+Results go to stdout (JSON lines); timings are not asserted anywhere.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CHILD = r"""
+import json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[3])
+from aicluster import buildcheck, evidence, geo, haidian
+data, what = Path(sys.argv[1]), sys.argv[2]
+t = time.perf_counter()
+out = {"what": what}
+try:
+    if what == "check":
+        buildcheck.check_data(data, data / "no-seeds")
+        out["rows"] = len(evidence.load_places(data))
+    else:
+        places = evidence.load_places(data).to_crs(geo.METRIC)
+        sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
+        sites = sites[sites["district"] == "haidian"]
+        inst = haidian.of_kinds(places, ("university", "institute"))
+        inst = inst[inst["district"] == "haidian"]
+        out["sites"], out["institutions"] = len(sites), len(inst)
+        haidian.simulate_nearest_distance(sites, inst)
+    out["ok"] = True
+except Exception as err:
+    out["ok"], out["error"] = False, f"{type(err).__name__}: {err}"[:400]
+out["seconds"] = round(time.perf_counter() - t, 2)
+out["peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+print(json.dumps(out))
+"""
+
+
+def scaled_data(k: int, into: Path) -> Path:
+    data = into / "data"
+    shutil.copytree(ROOT / "data", data)
+    with open(data / "places.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh))
+    header, body = rows[0], rows[1:]
+    copies = [r[:] for r in body]
+    for j in range(1, k):
+        for r in body:
+            copies.append([f"{r[0]}_x{j}", *r[1:]])
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerows([header, *copies])
+    (data / "places.csv").write_text(buf.getvalue(), encoding="utf-8")
+    return data
+
+
+def run(k: int) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = scaled_data(k, Path(tmp))
+        results = []
+        for what in ("check", "simulate"):
+            proc = subprocess.run([sys.executable, "-c", CHILD, str(data), what, str(ROOT)],
+                                  capture_output=True, text=True, timeout=3600)
+            line = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else "{}"
+            result = json.loads(line) if line.startswith("{") else {"ok": False,
+                                                                    "error": proc.stderr[-400:]}
+            results.append({"k": k, **result})
+        return results
+
+
+def main(argv: list[str]) -> None:
+    for k in [int(a) for a in argv] or [10, 100]:
+        t = time.perf_counter()
+        for result in run(k):
+            print(json.dumps(result), flush=True)
+        print(json.dumps({"k": k, "total_seconds": round(time.perf_counter() - t, 1)}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
