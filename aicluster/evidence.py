@@ -81,6 +81,10 @@ MAX_PRECISION_M = 10_000
 # (the shortest in the data has 6; a one-character "quote" would pass the verbatim check
 # anywhere).
 MIN_QUOTE_CHARS = 6
+# The most places the book is sized for: 20 times today's 50. Ten times builds (see
+# benchmarks/bench_scale.py and the report of issue 16); beyond this the Monte Carlo chapters
+# would run for hours or exhaust memory, so the data check stops the build before any chapter.
+MAX_PLACES = 1_000
 # Integers are stored as int64; a value outside it would overflow when converted.
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 _DATE_FORMS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
@@ -130,6 +134,7 @@ class Table:
     refs: tuple[Ref, ...] = ()
     contains: tuple[tuple[str, str], ...] = ()  # (column, column whose text must contain it)
     dated: tuple[tuple[str, str], ...] = ()  # (partial-date column, its precision column)
+    max_rows: int | None = None  # more rows than the book's computations are sized for
 
     @property
     def file(self) -> str:
@@ -246,7 +251,7 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
                                  minimum=1, maximum=MAX_PRECISION_M),
               "address_zh": opt("Street address, where a source gives one."),
               "note": opt("Notes."),
-          }, key=("place_id",)),
+          }, key=("place_id",), max_rows=MAX_PLACES),
     Table("claim_sums", "Part-whole sums",
           "Totals that the sources state as sums of other claims; load_all checks them.", {
               "total_claim_id": req("The claim holding the total (claims.claim_id).",
@@ -404,6 +409,12 @@ def _read_raw(table: Table, data_dir: Path) -> Raw:
     _raise_if(problems)
     if not rows:
         raise EvidenceError([Problem(name, 2, (), "no data rows")])
+    if table.max_rows is not None and len(rows) > table.max_rows:
+        raise EvidenceError([Problem(name, None, (), (
+            f"{len(rows):,} data rows, more than the {table.max_rows:,} the book's computations "
+            "are sized for (Monte Carlo simulations over every pair of places): the build would "
+            "take hours or run out of memory. Raise the limit in aicluster.evidence only after "
+            "timing a build with benchmarks/bench_scale.py"))])
     return Raw(table, name, rows)
 
 
