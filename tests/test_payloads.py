@@ -176,11 +176,22 @@ PWNED_JS = """() => {
 }"""
 
 TOOLTIPS_JS = """() => Array.from(document.querySelectorAll('iframe.bookmap')).flatMap(f => {
-  const w = f.contentWindow;
-  return Object.keys(w).filter(k => /^(circle_marker|geo_json)_/.test(k) && w[k].getTooltip)
-    .map(k => { const t = w[k].getTooltip(); const c = t.getContent();
-                const div = w.document.createElement('div'); div.innerHTML = c;
-                return div.textContent; });
+  const w = f.contentWindow, tips = [];
+  const collect = layer => {
+    const tip = layer.getTooltip && layer.getTooltip();
+    if (tip) {
+      const div = w.document.createElement('div');
+      div.innerHTML = tip.getContent();
+      tips.push(div.textContent);
+    }
+    if (layer.getLayers) layer.getLayers().forEach(collect);
+  };
+  Object.keys(w).filter(k => /^(circle_marker|geo_json)_/.test(k) && w[k] && w[k].getLatLng
+                              !== undefined || /^geo_json_[0-9a-f]+$/.test(k))
+    .forEach(k => collect(w[k]));
+  const control = w.document.querySelector('.leaflet-control-layers');
+  const legend = w.document.querySelector('.bookmap-legend');
+  return [...tips, control ? control.textContent : '', legend ? legend.textContent : ''];
 })"""
 
 
