@@ -13,11 +13,13 @@ The copy is then built once, strictly (HTML, `-n -W --keep-going`), and:
   payload would make (<img onerror>, <svg onload>, a link, an abbreviation);
 - each payload is shown as literal text somewhere in the book: on a page or in a map's tooltip.
 - the LaTeX the PDF is made from (Sphinx's latex builder on the same copy, reusing the
-  executed notebooks) holds no payload as a command. (The PDF itself -- a xelatex run -- is not
-  made here: too slow for `make test`; the .tex is what xelatex would read.)
+  executed notebooks) holds no payload as a command, and one xelatex pass over it (shell escape
+  off) typesets each payload as text: the \\input payload names a bait file whose text must not
+  appear, and no file is created. (One pass, not the full latexmk cycle of `make pdf`: enough to
+  typeset every page, and it keeps the cost reasonable.)
 
-Cost: one full HTML build of the copy plus a latex build from its execution cache (several
-minutes on two cores); it runs in `make test` with the other end-to-end builds.
+Cost: one full HTML build of the copy, a latex build from its execution cache and one xelatex
+pass (about five minutes on two cores); it runs in `make test` with the other end-to-end builds.
 """
 from __future__ import annotations
 
@@ -46,6 +48,15 @@ def _load_bookcopy():
 bookcopy = _load_bookcopy()
 
 
+BAIT_TEXT = "BAIT-FILE-WAS-INPUT"
+
+
+def bait(sentinel: Path) -> Path:
+    """A .tex file next to the sentinel folder: if an \\input payload ran, its text would be
+    typeset."""
+    return sentinel.parent / "bait.tex"
+
+
 def payloads(sentinel: Path) -> list[str]:
     """The attacks. Those that would create a file create one in `sentinel` (a directory)."""
     s = sentinel.as_posix()
@@ -62,7 +73,8 @@ def payloads(sentinel: Path) -> list[str]:
         "[a link](javascript:window.__pwned='link')",
         "{abbr}`AI (artificial intelligence)`",
         # LaTeX (the PDF) and mathtext (matplotlib).
-        f"\\input{{{s}/latex-input}} \\immediate\\write18{{touch {s}/latex-shell}}",
+        f"\\input{{{bait(sentinel).with_suffix('').as_posix()}}} "
+        f"\\immediate\\write18{{touch {s}/latex-shell}}",
         "US$5 and $x^2$ dollars",
     ]
 
@@ -134,6 +146,7 @@ def poisoned_book(tmp_path_factory):
     base = tmp_path_factory.mktemp("payloads")
     sentinel = base / "sentinel"
     sentinel.mkdir()
+    bait(sentinel).write_text(BAIT_TEXT + "\n", encoding="utf-8")
     root = bookcopy.copy_book(base / "book")
     attacks = payloads(sentinel)
     touched = poison(root / "data", attacks)
@@ -231,7 +244,35 @@ def test_the_latex_holds_no_payload_as_a_command(poisoned_book):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     tex = (root / "_build" / "latex" / "book.tex").read_text(encoding="utf-8")
     sentinel = poisoned_book["sentinel"].as_posix()
-    assert sentinel in tex, "the payloads did not reach the LaTeX"
-    for command in (r"\input{" + sentinel, r"\write18{touch", r"$x^2$"):
+    in_tex = sentinel.replace("_", r"\_")  # how Sphinx writes the path as text
+    assert r"\textbackslash{}immediate\textbackslash{}write18\{touch " + in_tex in tex, (
+        "the LaTeX payload did not reach book.tex as text")
+    bait_path = bait(poisoned_book["sentinel"]).with_suffix("").as_posix()
+    for command in (r"\input{" + bait_path, r"\input{" + bait_path.replace("_", r"\_"),
+                    r"\write18{", r"$x^2$"):
         assert command not in tex, f"{command!r} is live in book.tex"
+    assert r"US\$5 and \$x\textasciicircum{}2\$ dollars" in tex
+
+
+def test_the_pdf_shows_the_payloads_as_text(poisoned_book):
+    """One xelatex pass over the poisoned book.tex (shell escape off, as Sphinx runs it): no file
+    created, nothing \\input, and the PDF's text holds the payloads verbatim."""
+    import shutil
+
+    latex = poisoned_book["root"] / "_build" / "latex"
+    if not (latex / "book.tex").is_file() or shutil.which("xelatex") is None:
+        pytest.skip("no book.tex (the latex test failed) or no xelatex")
+    result = subprocess.run(["xelatex", "-no-shell-escape", "-interaction=nonstopmode",
+                             "book.tex"], cwd=latex, capture_output=True, text=True,
+                            timeout=1800)
+    assert (latex / "book.pdf").is_file(), result.stdout[-3000:]
+    log = (latex / "book.log").read_text(encoding="utf-8", errors="replace")
+    assert BAIT_TEXT not in log and "bait.tex" not in log, "\\input read the bait file"
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", "book.pdf", "-"], cwd=latex,
+                          capture_output=True, text=True, check=True).stdout
+    flat = _visible(text).replace("‐", "-")
+    assert BAIT_TEXT not in flat, "\\input read the bait file"
+    for attack in ("<script>window.__pwned='script'</script>", "US$5 and $x^2$ dollars",
+                   "\\immediate\\write18{touch"):
+        assert attack.replace("'", "’") in flat.replace("'", "’"), attack
     assert list(poisoned_book["sentinel"].iterdir()) == []
