@@ -104,6 +104,7 @@ class Field:
     minimum: float | None = None
     maximum: float | None = None
     min_length: int | None = None
+    max_length: int | None = None
 
 
 def req(description, type="string", **kw) -> Field:
@@ -143,6 +144,11 @@ class Table:
 
 _QUOTE = dict(pattern=r"[^\r\n]+")
 _SENTENCE = dict(_QUOTE, min_length=MIN_QUOTE_CHARS)
+# Names are drawn as labels on figures and maps: at most this many characters (the data's
+# longest is 86; a 600-character name made matplotlib's layout warn, failing the build far
+# from the data row).
+MAX_NAME_CHARS = 200
+_NAME = dict(max_length=MAX_NAME_CHARS)
 SCHEMAS: dict[str, Table] = {t.name: t for t in [
     Table("sources", "Primary sources",
           "The five Chinese articles the evidence comes from (texts not redistributed).", {
@@ -218,8 +224,8 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
               "link_id": req("Link id.", pattern=r"L\d{3}"),
               "org_id": req("Organisation id (repeats when one organisation has several links).",
                             pattern=r"org_[a-z0-9_]+"),
-              "name_zh": req("Name as written in the source."),
-              "name_en": req("Name in English."),
+              "name_zh": req("Name as written in the source.", **_NAME),
+              "name_en": req("Name in English.", **_NAME),
               "kind": req("Kind of organisation.", enum=ORG_KINDS),
               "sector": req("Sector.", enum=ORG_SECTORS),
               "place_id": opt("Place named with it (places.place_id); empty when the text "
@@ -235,8 +241,8 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
           "Places named in the sources: WGS-84 points with a precision radius.", {
               "place_id": req("Place id (contract: docs/place_ids.md).",
                               pattern=r"[a-z][a-z0-9_]*"),
-              "name_zh": req("Name (Chinese)."),
-              "name_en": req("Name (English)."),
+              "name_zh": req("Name (Chinese).", **_NAME),
+              "name_en": req("Name (English).", **_NAME),
               "kind": req("Kind of place.", enum=PLACE_KINDS),
               "district": req("District the place lies in.", enum=DISTRICT_IDS),
               "lon": req("Longitude, WGS-84, decimal degrees (inside Beijing).", "number"),
@@ -472,6 +478,9 @@ def _check_value(f: Field, text: str):
         return f"{text} is above the maximum {f.maximum:,g}", None
     if f.type == "integer" and not _INT64[0] <= value <= _INT64[1]:
         return f"{text} is out of range (integers must lie within ±9.2e18)", None
+    if f.max_length is not None and len(text) > f.max_length:
+        return (f"{len(text)} characters, more than the {f.max_length} a label may have (a "
+                "longer one would not fit the figures and maps that show it)"), None
     if f.min_length is not None and len(text.strip()) < f.min_length:
         return (f"{text!r} is too short to identify a sentence of the source (at least "
                 f"{f.min_length} characters)"), None

@@ -78,6 +78,8 @@ def field_descriptor(name: str, f: evidence.Field) -> dict:
         constraints["maximum"] = f.maximum
     if f.min_length is not None:
         constraints["minLength"] = f.min_length
+    if f.max_length is not None:
+        constraints["maxLength"] = f.max_length
     return out | {"constraints": constraints}
 
 

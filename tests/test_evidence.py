@@ -412,6 +412,10 @@ CASES = [
       row_of(PL, "hd_pku"), "precision_m", "is above the maximum"),
     C("places-fullwidth_integer", set_cells(PL, "hd_pku", precision_m="５００"), PL,
       row_of(PL, "hd_pku"), "precision_m", "'５００' is not an integer (only the ASCII digits"),
+    C("places-name_too_long", set_cells(PL, "hd_pku", name_en="Peking University " * 40), PL,
+      row_of(PL, "hd_pku"), "name_en", "720 characters, more than the 200 a label may have"),
+    C("organisations-name_too_long", set_cells(OR, "L010", name_zh="北京" * 150), OR,
+      row_of(OR, "L010"), "name_zh", "300 characters, more than the 200"),
     C("places-fullwidth_lon", set_cells(PL, "hd_pku", lon="１１６.３"), PL,
       row_of(PL, "hd_pku"), "lon", "is not a number (only the ASCII digits"),
 ]

@@ -93,12 +93,14 @@ def free_text_columns(table: evidence.Table) -> list[str]:
             and not c.endswith("_in_quote") and not c.endswith("_url") and c != "url"]
 
 
-def _spread(values: list[str], attacks: list[str]) -> list[str]:
-    """Append the attacks to the values, round robin, so every attack lands in the column."""
+def _spread(values: list[str], attacks: list[str], limit: int | None = None) -> list[str]:
+    """Append the attacks to the values, round robin, so every attack lands in the column (the
+    original text is shortened if the column has a length limit)."""
     out = list(values)
     for j, attack in enumerate(attacks):
         i = j % len(out)
-        out[i] = f"{out[i]} {attack}" if out[i] else attack
+        keep = out[i] if limit is None else out[i][: max(0, limit - len(attack) - 1)]
+        out[i] = f"{keep} {attack}" if keep else attack
     return out
 
 
@@ -116,7 +118,8 @@ def poison(data: Path, attacks: list[str]) -> dict[str, list[str]]:
             # An optional column gets the attacks in its filled cells only: whether it is empty
             # can carry meaning (qualifier_zh is empty exactly when a claim is exact).
             rows_hit = [r for r in body if r[k]] or body
-            for r, value in zip(rows_hit, _spread([r[k] for r in rows_hit], attacks)):
+            limit = table.fields[col].max_length
+            for r, value in zip(rows_hit, _spread([r[k] for r in rows_hit], attacks, limit)):
                 r[k] = value
         out = io.StringIO()
         csv.writer(out, lineterminator="\n").writerows([header, *body])
