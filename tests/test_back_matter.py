@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from conftest import ROOT
-from test_built_html import browser, open_page, serve  # noqa: F401 (browser is a fixture)
+from test_built_html import TIMEOUT_MS, browser, open_page, serve  # noqa: F401 (browser is a fixture)
 
 
 
@@ -22,7 +22,7 @@ def test_chapter_has_launch_and_download_buttons_and_stays_offline(browser, html
     with serve(html_dir) as base:
         context, page, requests, errors = open_page(browser, f"{base}/{chapter}.html")
         links = page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href') || '')")
-        download = page.request.get(f"{base}/_sources/{chapter}.ipynb")
+        download = page.request.get(f"{base}/_sources/{chapter}.ipynb", timeout=TIMEOUT_MS)
         outside = [u for u in requests if not u.startswith(base) and not u.startswith(("data:", "about:"))]
         status = download.status
         context.close()
