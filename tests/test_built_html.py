@@ -26,10 +26,14 @@ MAP_READY = """() => document.readyState === 'complete' && typeof L !== 'undefin
   && document.querySelector('.leaflet-pane') !== null"""
 
 
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # no line on stderr per request
+        pass
+
+
 @contextlib.contextmanager
 def serve(directory):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
-    handler.log_message = lambda *a, **k: None
+    handler = functools.partial(_QuietHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
