@@ -9,11 +9,14 @@ from test_built_html import browser, map_frames, open_page, serve, wait_ready  #
 PAGE = "chapters/haidian_buildings.html"
 # Every tooltip of a Leaflet map, read from the map objects (folium declares them as globals).
 TOOLTIPS = """() => { const out = []; for (const k of Object.keys(window)) { const m = window[k];
-  if (k.startsWith('map_') && m && m.eachLayer) { m.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
-    if (t) out.push(String(t.getContent())); }); } } return out; }"""
+  if (k.startsWith('map_') && m && m.eachLayer) { m.eachLayer(l => {
+    const t = l.getTooltip && l.getTooltip(); if (t) out.push(String(t.getContent())); }); } }
+  return out; }"""
 OPEN = """(needle) => { for (const k of Object.keys(window)) { const m = window[k];
-  if (k.startsWith('map_') && m && m.eachLayer) { let hit = null; m.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
-    if (!hit && t && String(t.getContent()).includes(needle)) hit = l; }); if (hit) { hit.openTooltip(); return true; } } }
+  if (k.startsWith('map_') && m && m.eachLayer) { let hit = null; m.eachLayer(l => {
+    const t = l.getTooltip && l.getTooltip();
+    if (!hit && t && String(t.getContent()).includes(needle)) hit = l; });
+    if (hit) { hit.openTooltip(); return true; } } }
   return false; }"""
 
 
