@@ -16,7 +16,7 @@ export SOURCE_DATE_EPOCH := 1767225600
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup apt venv book html pdf book-student outputs test bench clean _pdf _student _clear-cache
+.PHONY: help setup apt venv book html pdf book-student outputs test bench dist clean _pdf _student _clear-cache
 
 help:
 	@echo "make book     set up, execute every chapter, build HTML (_build/html) and PDF (_build/latex/book.pdf)"
@@ -24,6 +24,7 @@ help:
 	@echo "make book-student  HTML without solutions (_build/student/html), reusing the execution cache"
 	@echo "make html | make pdf | make outputs (re-execute notebooks, store outputs) | make clean"
 	@echo "make bench    time the build against a baseline book, page weights (benchmarks/results.json)"
+	@echo "make dist     build the book, then dist/aicluster-book-VERSION.tar.gz (HTML, PDF, notebooks) + SHA-256 manifest"
 
 setup: apt venv
 
@@ -58,9 +59,12 @@ _clear-cache:
 html: setup _clear-cache
 	$(OFFLINE_RUN) $(JB) build . --all --builder html $(JB_FLAGS)
 
+# The PDF is also published inside the HTML site, as book.pdf, linked from every page's download
+# menu and from the front page (aicluster/sphinxext.py, intro.md).
 _pdf:
 	$(OFFLINE_RUN) $(JB) build . --all --builder pdflatex $(JB_FLAGS)
 	@ls -l _build/latex/book.pdf
+	mkdir -p _build/html && cp _build/latex/book.pdf _build/html/book.pdf
 
 pdf: setup _clear-cache _pdf
 
@@ -90,5 +94,10 @@ test: book
 bench: setup
 	$(BIN)/python benchmarks/bench_build.py
 
+# A versioned archive of what readers get: the HTML site (with book.pdf), the PDF and the chapter
+# notebooks, with a SHA-256 manifest inside and a checksum file beside it (scripts/dist.py).
+dist: book
+	$(BIN)/python scripts/dist.py dist
+
 clean:
-	rm -rf _build
+	rm -rf _build dist

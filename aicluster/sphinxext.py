@@ -25,4 +25,81 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)  # after the others
+    setup_book_pdf(app)
+    setup_wcag_markup(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
+
+
+# -- The whole-book PDF, linked from every page's download menu ------------------------------
+# (A separate concern from the script fix above.) `make book` copies _build/latex/book.pdf into
+# the site as `book.pdf` (see the Makefile's `_pdf`). The theme's ⬇ menu only offers this page's
+# source and "print to PDF"; this adds the book itself. The tag `book_pdf` lets pages show a link
+# with `{only} html and book_pdf` (intro.md). The student edition sets `book_pdf` to "": the
+# PDF prints the solutions.
+
+def _add_book_pdf_button(app, pagename, templatename, context, doctree):
+    pdf = app.config.book_pdf
+    if not pdf:
+        return
+    for group in context.get("header_buttons", []):
+        if group.get("label") == "download-buttons":
+            group["buttons"].append({
+                "type": "link", "url": context["pathto"](pdf, 1), "text": "book.pdf",
+                "tooltip": "Download the whole book (PDF)", "icon": "fas fa-book",
+                "label": "download-book-pdf-button"})
+
+
+def _tag_book_pdf(app, config):
+    if config.book_pdf:
+        app.tags.add("book_pdf")
+
+
+def setup_book_pdf(app):
+    app.add_config_value("book_pdf", "book.pdf", "html")
+    app.connect("config-inited", _tag_book_pdf)
+    # After sphinx-book-theme builds the menu (its handlers run at priority 501).
+    app.connect("html-page-context", _add_book_pdf_button, priority=600)
+
+
+# -- Theme markup that fails WCAG 2.1 AA (axe-core, tests/test_accessibility.py) ---------------
+# (A separate concern.) After the HTML is written, a few attributes that the theme and its
+# extensions put on every page are corrected in the files (their templates offer no option):
+# - WCAG 2.5.3 "label in name": the search field's aria-label "Search" leaves out its visible
+#   text ("Search Ctrl+K"); a toggle's <summary aria-label="Toggle hidden content"> leaves out
+#   "Show code cell source". Without the aria-label the name is the visible text itself. The
+#   colour-mode button's icons carry titles ("Light", ...) that Font Awesome turns into visible
+#   SVG titles missing from the button's name "Color mode"; without them the icons are decorative.
+# - docutils marks citations role="doc-biblioentry", a role ARIA 1.2 deprecates, inside a
+#   role="list" that then has no list items: they become role="listitem".
+_WCAG_FIXES = (
+    ('<button class="btn search-button-field search-button__button pst-js-only" title="Search" '
+     'aria-label="Search" ',
+     '<button class="btn search-button-field search-button__button pst-js-only" title="Search" '),
+    ('<summary aria-label="Toggle hidden content">', "<summary>"),
+    ('data-mode="light" title="Light"', 'data-mode="light"'),
+    ('data-mode="dark"  title="Dark"', 'data-mode="dark"'),
+    ('data-mode="auto"  title="System Settings"', 'data-mode="auto"'),
+    ('role="doc-biblioentry"', 'role="listitem"'),
+)
+
+
+def fix_wcag_markup(html: str) -> str:
+    for old, new in _WCAG_FIXES:
+        html = html.replace(old, new)
+    return html
+
+
+def _fix_wcag_markup_in_site(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    from pathlib import Path
+
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        fixed = fix_wcag_markup(text)
+        if fixed != text:
+            page.write_text(fixed, encoding="utf-8")
+
+
+def setup_wcag_markup(app):
+    app.connect("build-finished", _fix_wcag_markup_in_site)

@@ -1,6 +1,7 @@
 """Write the configuration of the student edition (`make book-student`): _config.yml with
 sphinx-exercise's `hide_solutions` switched on and without the ways to reach a chapter's notebook
-(download button, copied sources, launch buttons), since the notebooks hold the solutions.
+(download button, copied sources, launch buttons), since the notebooks hold the solutions, nor
+the link to the whole-book PDF, which prints them.
 
 Usage: python scripts/student_config.py OUT.yml
 """
@@ -36,7 +37,8 @@ def student_config(config: dict) -> dict:
     config["title"] = f"{config['title']} (student edition)"
     config.pop("launch_buttons", None)
     sphinx = dict(config.get("sphinx", {}))
-    sphinx["config"] = {**sphinx.get("config", {}), "hide_solutions": True,
+    # book_pdf "": no link to the whole-book PDF, which prints the solutions (aicluster/sphinxext.py).
+    sphinx["config"] = {**sphinx.get("config", {}), "hide_solutions": True, "book_pdf": "",
                         "html_copy_source": False, "html_theme_options": _theme_options(config)}
     config["sphinx"] = sphinx
     return config

@@ -16,6 +16,14 @@ def html_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def student_dir() -> Path:
+    index = BUILD / "student" / "html" / "index.html"
+    if not index.exists():
+        pytest.fail(f"{index} is missing: build it first (`make book-student`, which `make test` runs)")
+    return index.parent
+
+
+@pytest.fixture(scope="session")
 def pdf_path() -> Path:
     pdf = BUILD / "latex" / "book.pdf"
     if not pdf.exists():

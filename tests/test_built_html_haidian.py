@@ -4,16 +4,19 @@ import re
 import pytest
 
 from aicluster import evidence, haidian
-from test_built_html import open_page, serve, browser  # noqa: F401  (shared fixture)
+from test_built_html import browser, map_frames, open_page, serve, wait_ready  # noqa: F401  (fixture)
 
 PAGE = "chapters/haidian_buildings.html"
 # Every tooltip of a Leaflet map, read from the map objects (folium declares them as globals).
 TOOLTIPS = """() => { const out = []; for (const k of Object.keys(window)) { const m = window[k];
-  if (k.startsWith('map_') && m && m.eachLayer) { m.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
-    if (t) out.push(String(t.getContent())); }); } } return out; }"""
+  if (k.startsWith('map_') && m && m.eachLayer) { m.eachLayer(l => {
+    const t = l.getTooltip && l.getTooltip(); if (t) out.push(String(t.getContent())); }); } }
+  return out; }"""
 OPEN = """(needle) => { for (const k of Object.keys(window)) { const m = window[k];
-  if (k.startsWith('map_') && m && m.eachLayer) { let hit = null; m.eachLayer(l => { const t = l.getTooltip && l.getTooltip();
-    if (!hit && t && String(t.getContent()).includes(needle)) hit = l; }); if (hit) { hit.openTooltip(); return true; } } }
+  if (k.startsWith('map_') && m && m.eachLayer) { let hit = null; m.eachLayer(l => {
+    const t = l.getTooltip && l.getTooltip();
+    if (!hit && t && String(t.getContent()).includes(needle)) hit = l; });
+    if (hit) { hit.openTooltip(); return true; } } }
   return false; }"""
 
 
@@ -32,16 +35,13 @@ def rendered(browser, html_dir, firm_zh):  # noqa: F811
     with serve(html_dir) as base:
         context, page, requests, errors = open_page(browser, f"{base}/{PAGE}")
         maps = []
-        for frame_el in page.query_selector_all("iframe.bookmap"):
-            frame_el.scroll_into_view_if_needed()
-            frame = frame_el.content_frame()
-            frame.wait_for_function("typeof L !== 'undefined' && document.querySelector('.leaflet-pane')")
+        for frame in map_frames(page):
             opened = frame.evaluate(OPEN, firm_zh)
             shown = frame.locator(".leaflet-tooltip").all_inner_texts() if opened else []
             maps.append({"markers": frame.locator(".leaflet-overlay-pane svg path").count(),
                          "tooltips": frame.evaluate(TOOLTIPS), "shown": shown,
                          "legend": frame.locator(".bookmap-legend").all_inner_texts()})
-        page.wait_for_load_state("networkidle")
+        wait_ready(page)
         text = page.inner_text("main")
         outside = [u for u in requests if not u.startswith(base) and not u.startswith(("data:", "about:"))]
         context.close()

@@ -2,7 +2,7 @@
 import pytest
 
 from aicluster import evidence, westbeijing as wb
-from test_built_html import browser, open_page, serve  # noqa: F401  (fixture and helpers)
+from test_built_html import browser, map_frames, open_page, serve, wait_ready  # noqa: F401  (fixture)
 
 PAGES = {"mentougou": "chapters/mentougou.html", "jingxi": "chapters/jingxi.html"}
 LABELS = {"mentougou": ["mtg-timeline", "mtg-compute", "mtg-firms", "mtg-environment", "mtg-money",
@@ -20,17 +20,13 @@ def pages(browser, html_dir):  # noqa: F811
     with serve(html_dir) as base:
         for name, path in PAGES.items():
             context, page, requests, errors = open_page(browser, f"{base}/{path}")
-            maps = []
-            for frame_el in page.query_selector_all("iframe.bookmap"):
-                frame_el.scroll_into_view_if_needed()
-                frame = frame_el.content_frame()
-                frame.wait_for_function(
-                    "typeof L !== 'undefined' && document.querySelector('.leaflet-pane')")
-                maps.append(frame.locator(".leaflet-overlay-pane svg path").count())
-            images = page.eval_on_selector_all(
-                "main img", "els => els.map(e => {e.scrollIntoView(); return "
-                "{src: e.getAttribute('src'), alt: e.getAttribute('alt') || '', w: e.naturalWidth}})")
-            page.wait_for_load_state("networkidle")
+            maps = [frame.locator(".leaflet-overlay-pane svg path").count()
+                    for frame in map_frames(page)]
+            # Lazy images load when seen: scroll each into view, then wait until all have arrived.
+            page.eval_on_selector_all("main img", "els => els.forEach(e => e.scrollIntoView())")
+            page.wait_for_function(
+                "() => Array.from(document.querySelectorAll('main img')).every(i => i.complete)")
+            wait_ready(page)
             images = page.eval_on_selector_all(
                 "main img", "els => els.map(e => ({src: e.getAttribute('src'), "
                 "alt: e.getAttribute('alt') || '', w: e.naturalWidth}))")

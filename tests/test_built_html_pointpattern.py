@@ -5,7 +5,7 @@ import json
 import pytest
 
 from aicluster import paths
-from test_built_html import browser, open_page, serve  # noqa: F401  (browser is a fixture)
+from test_built_html import browser, open_page, serve, wait_ready  # noqa: F401  (browser is a fixture)
 
 PAGE = "chapters/point_patterns.html"
 NOTEBOOK = paths.ROOT / "chapters" / "point_patterns.ipynb"
@@ -31,7 +31,7 @@ def glued_values() -> dict:
 def chapter(browser, html_dir):  # noqa: F811
     with serve(html_dir) as base:
         context, page, requests, errors = open_page(browser, f"{base}/{PAGE}")
-        page.wait_for_load_state("networkidle")
+        wait_ready(page)
         data = {
             "text": page.inner_text("main"),
             "images": page.eval_on_selector_all(

@@ -154,17 +154,16 @@ TOOLTIPS_JS = """() => Object.keys(window)
 
 
 def test_map_tooltips_and_layer_names_show_as_text(hostile_map_page):
-    from test_built_html import ARGS, CHROMIUM, serve  # same offline browser set-up
+    from test_built_html import ARGS, CHROMIUM, TIMEOUT_MS, map_frames, new_context, serve
     from playwright import sync_api as playwright
 
     with serve(hostile_map_page) as base, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page()
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=TIMEOUT_MS)
+        page = new_context(browser).new_page()  # same offline browser set-up, same waits
         errors = []
         page.on("pageerror", lambda e: errors.append(str(e)))
-        page.goto(f"{base}/chapters/map.html", wait_until="networkidle")
-        frame = page.wait_for_selector("iframe.bookmap").content_frame()
-        frame.wait_for_function("typeof L !== 'undefined' && document.querySelector('.leaflet-pane')")
+        page.goto(f"{base}/chapters/map.html", wait_until="load")
+        frame = map_frames(page)[0]
         tips = frame.evaluate(TOOLTIPS_JS)
         control = frame.evaluate(
             "() => document.querySelector('.leaflet-control-layers').textContent")

@@ -9,7 +9,6 @@
 """
 from __future__ import annotations
 
-import html
 import re
 import subprocess
 from html.parser import HTMLParser
@@ -18,7 +17,7 @@ from urllib.parse import urlparse
 import pytest
 
 from conftest import ROOT
-from test_built_html import ARGS, CHROMIUM, serve
+from test_built_html import ARGS, CHROMIUM, TIMEOUT_MS, new_context, serve, wait_ready
 
 OFFLINE = ROOT / "scripts" / "offline.sh"
 PY = "python3"
@@ -121,20 +120,22 @@ def test_every_page_requests_only_its_own_host(html_dir):
     assert len(pages) >= 3
     outside, errors = {}, {}
     with serve(html_dir) as base, playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, timeout=TIMEOUT_MS)
         own = urlparse(base).netloc
         for path in pages:
             name = path.relative_to(html_dir).as_posix()
-            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context = new_context(browser)
             seen = []
             context.route("**/*", _recorder(seen, own))
             page = context.new_page()
             page.on("pageerror", lambda e, name=name: errors.setdefault(name, []).append(str(e)))
-            page.goto(f"{base}/{name}", wait_until="networkidle")
+            page.goto(f"{base}/{name}", wait_until="load")
+            wait_ready(page)
             for frame_el in page.query_selector_all("iframe"):  # lazy iframes load when seen
                 frame_el.scroll_into_view_if_needed()
-            page.wait_for_load_state("networkidle")
-            page.wait_for_timeout(300)
+                frame = frame_el.content_frame()
+                if frame is not None:  # a map's own document, with everything it asked for
+                    wait_ready(frame)
             bad = [u for u in seen if urlparse(u).scheme not in ("data", "blob", "about")
                    and urlparse(u).netloc != own]
             if bad:

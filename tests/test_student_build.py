@@ -5,22 +5,11 @@ pass on a book without any.
 """
 import html
 import re
-from pathlib import Path
 
-import pytest
 from bs4 import BeautifulSoup
 
-from conftest import BUILD
 
 TAG = re.compile(r"<[^>]+>")
-
-
-@pytest.fixture(scope="session")
-def student_dir() -> Path:
-    index = BUILD / "student" / "html" / "index.html"
-    if not index.exists():
-        pytest.fail(f"{index} is missing: build it first (`make book-student`, which `make test` runs)")
-    return index.parent
 
 
 def _chapter_pages(root):
