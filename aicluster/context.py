@@ -221,16 +221,11 @@ DATAPACKAGE_RESOURCES = [
         "1:10 million scale: positions good to a few hundred metres to about 1 km."),
     {"name": "place_keys", "path": "place_keys.csv", "title": "Place keys",
      "description": "The one display key of each place (H = Haidian, M = Mentougou, "
-                    "W = Shijingshan/West Beijing), the same in every map, table and chapter.",
+                    "W = Shijingshan/West Beijing), the same in every map, table and chapter. Columns "
+                    "place_id (a place_id of places.csv, unique) and key ([HMW] and two digits, "
+                    "unique); checked by aicluster.context.place_keys (no schema here: the "
+                    "evidence schemas in aicluster/evidence.py describe the evidence tables).",
      "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
-     "schema": {"fields": [
-         {"name": "place_id", "type": "string", "description": "Place id in places.csv.",
-          "constraints": {"required": True, "unique": True}},
-         {"name": "key", "type": "string", "description": "Display key.",
-          "constraints": {"required": True, "unique": True, "pattern": "[HMW]\\d{2}"}}],
-         "missingValues": [""], "primaryKey": ["place_id"],
-         "foreignKeys": [{"fields": ["place_id"],
-                          "reference": {"resource": "places", "fields": ["place_id"]}}]},
      "licenses": [{"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
                    "path": "https://creativecommons.org/licenses/by/4.0/"}]},
 ]
