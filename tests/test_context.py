@@ -144,3 +144,25 @@ def test_place_keys_refuse_a_place_without_key(tmp_path):
     path.write_text("place_id,key\nhd_a,H01\n", encoding="utf-8")
     with pytest.raises(context.ContextError, match=r"without a key \['hd_b'\]"):
         context.place_keys(path, place_ids=["hd_a", "hd_b"])
+
+
+def test_a_place_whose_present_site_is_unknown_is_left_out_of_analyses():
+    from aicluster import haidian
+    places = haidian.haidian_places()
+    institutions = haidian.of_kinds(places, haidian.INSTITUTION_KINDS)
+    assert "hd_cas_ict" in set(places["place_id"])          # kept in the data
+    assert "hd_cas_ict" not in set(institutions["place_id"])  # not in the analyses
+
+
+def test_relocated_places_agree_with_osm_station_nodes():
+    import numpy as np
+    from aicluster import evidence
+    places = evidence.load_places().set_index("place_id")
+    stations = context.load_context().stations.set_index("osm_node")
+    for pid, node, max_m in (("mt_jingxi_ai_park", 5626394159, 1),
+                             ("mt_zgc_science_park", 4564208735, 1),
+                             ("hd_dazhongsi", 6617852356, 1),
+                             ("hd_bytedance_dazhongsi", 6617852356, 210)):
+        p, s = places.loc[pid, "geometry"], stations.loc[node, "geometry"]
+        d = np.hypot((p.y - s.y) * 111_000, (p.x - s.x) * 111_000 * np.cos(np.radians(p.y)))
+        assert d <= max_m, (pid, d)
