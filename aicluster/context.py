@@ -185,8 +185,11 @@ def place_keys(path=PLACE_KEYS, place_ids=None) -> dict[str, str]:
 
 
 def with_keys(places, path=PLACE_KEYS):
-    """`places` with a `key` column (and `key_label`: "H01 清华科技园"), one key per place."""
-    keys = place_keys(path, place_ids=places["place_id"])
+    """`places` (all places or a subset) with a `key` column; every place must have a key."""
+    keys = place_keys(path)
+    missing = sorted(set(places["place_id"]) - set(keys))
+    if missing:
+        raise ContextError(f"{path}: places without a key {missing}")
     out = places.copy()
     out["key"] = out["place_id"].map(keys)
     return out

@@ -49,8 +49,8 @@ RAIL_REPO = "BoyInTheSun/beijing-subway-gtfs"
 RAIL_COMMIT = "61f3e7a39e8bcb0e4f7bafe9897a4d7cdf8f882b"
 WATER_REPO = "martynafford/natural-earth-geojson"
 WATER_COMMIT = "0b9a6ceb0a7032713abd9460ac1e995a9c60cd1e"
-# lon_min, lat_min, lon_max, lat_max: Beijing west of the 5th ring road and the Mentougou valley.
-BBOX = (115.40, 39.75, 116.50, 40.20)
+# lon_min, lat_min, lon_max, lat_max: the city to its eastern suburbs and the Mentougou valley.
+BBOX = (115.40, 39.70, 116.80, 40.25)
 # line id -> (route relations to try, name_zh, name_en, colour from the OSM route tags)
 ROUTES = {
     "L1": (("r1667139", "r1667140"), "1号线/八通线", "Line 1 / Batong"),
@@ -81,6 +81,7 @@ VALLEY_LINES = (
 FALLBACK_COLOURS = {"S1": "#B35A1F", "XJ": "#E4007F"}
 UNNAMED_POSITION_TO_DATAI = ("门头沟", "色树坟", "大台")
 WATER_NAMES = ("Yongding",)
+NAMES_ZH = {"Yongding": "永定河", "Guanting Shuiku": "官厅水库"}
 COORD_DECIMALS = 6
 
 
@@ -190,9 +191,9 @@ def water_features(water_git: Path) -> list[dict]:
                     "name_en": props.get("name") or "", "name_zh": props.get("name_zh") or "",
                     "featurecla": props.get("featurecla") or "",
                     "derived_from": f"Natural Earth {name} (1:10m)"}})
-    for feat in features:
-        if feat["properties"]["name_en"] == "Yongding":
-            feat["properties"]["name_zh"] = "永定河"
+    for feat in features:  # Chinese names (Natural Earth has none for these)
+        feat["properties"]["name_zh"] = feat["properties"]["name_zh"] or NAMES_ZH.get(
+            feat["properties"]["name_en"], "")
     return features
 
 
