@@ -48,8 +48,8 @@ LEAFLET_CSS = [("leaflet_css", f"{ASSET_BASE}/leaflet.css")]
 WATER_COLOUR = "#6BAED6"
 STATION_FILL = "#FFFFFF"
 CONTEXT_TEXT = "#555555"
-# Frames wider than this (degrees of longitude, ~38 km) show only the stations they name.
-STATION_DOTS_MAX_DEG = 0.45
+# Frames wider than this (degrees of longitude, ~21 km) show only the stations they name.
+STATION_DOTS_MAX_DEG = 0.25
 
 
 @contextlib.contextmanager
@@ -146,7 +146,12 @@ class BookMap:
     def circles(self, gdf, *, name, radius_col, colour="#0072B2", colour_col=None):
         """Precision discs: radius in metres (e.g. each coordinate's precision_m), one light
         translucent disc per point without an outline, so overlapping discs stay readable."""
-        self.layers.append(_Layer("circles", _wgs84(gdf), name, colour, colour_col,
+        gdf = _wgs84(gdf)
+        # places sharing a point: one disc, the largest radius (stacked discs would darken)
+        point = gdf.geometry.x.round(6).astype(str) + "," + gdf.geometry.y.round(6).astype(str)
+        order = gdf[radius_col].astype(float).to_numpy().argsort(kind="stable")[::-1]
+        gdf = gdf.iloc[order][~point.iloc[order].duplicated().to_numpy()].sort_index()
+        self.layers.append(_Layer("circles", gdf, name, colour, colour_col,
                                   radius_col=radius_col, fill_opacity=0.07))
         self._png = None
         return self
@@ -271,18 +276,20 @@ class BookMap:
         group = folium.FeatureGroup(name="Labels", show=True)
         for (lon, lat), text, kind in self.label_items():
             css = "bookmap-label bookmap-station" if kind == "station" else "bookmap-label"
+            anchor = (6, -3) if kind == "station" else (-6, 8)
+            label = "<br>".join(escape_text(line) for line in text.split("\n"))
             folium.Marker(
                 location=[lat, lon], interactive=False,
-                icon=folium.DivIcon(html=f'<div class="{css}">{escape_text(text)}</div>',
-                                    icon_size=(0, 0), icon_anchor=(-6, 8)),
+                icon=folium.DivIcon(html=f'<div class="{css}">{label}</div>',
+                                    icon_size=(0, 0), icon_anchor=anchor),
             ).add_to(group)
         group.add_to(fmap)
 
     def label_items(self) -> list[tuple[tuple[float, float], str, str]]:
         """((lon, lat), text, "place"/"area"/"station") for every visible label; labels of
         points at the same coordinate (to 1e-6°) are joined into one, in layer order."""
-        merged: dict[tuple[float, float], list[str]] = {}
-        kinds: dict[tuple[float, float], str] = {}
+        merged: dict[tuple, list[str]] = {}
+        kinds: dict[tuple, str] = {}
         for layer in self.context_layers() + self.layers:
             if not layer.annotate_col:
                 continue
@@ -292,12 +299,12 @@ class BookMap:
                     continue
                 pt = (row.geometry.representative_point() if layer.kind == "polygons"
                       else row.geometry)
-                key = (round(pt.x, 6), round(pt.y, 6))
+                kind = {"stations": "station", "polygons": "area"}.get(layer.kind, "place")
+                key = (round(pt.x, 6), round(pt.y, 6), kind)  # a station and a place apart
                 if text not in merged.setdefault(key, []):
                     merged[key].append(text)
-                kinds.setdefault(key, {"stations": "station", "polygons": "area"}.get(
-                    layer.kind, "place"))
-        return [(key, _join_labels(texts), kinds[key]) for key, texts in merged.items()]
+                kinds[key] = kind
+        return [(key[:2], _join_labels(texts), kinds[key]) for key, texts in merged.items()]
 
     @staticmethod
     def _tooltip_html(layer: _Layer, row) -> str:
@@ -392,27 +399,50 @@ class BookMap:
                      edgecolor="#222222", linewidth=0.5, zorder=5)
         else:  # precision discs: translucent, no outline, clipped to the axes
             discs = gdf.buffer(gdf[layer.radius_col])
-            discs.plot(ax=ax, facecolor=colours, edgecolor="none", alpha=0.10, zorder=1.5)
+            discs.plot(ax=ax, facecolor=colours, edgecolor="none", alpha=0.08, zorder=1.5)
 
     def _annotate_static(self, ax):
+        """Labels placed greedily: areas, then places, then stations, each at the first of a few
+        offsets where it overlaps no label already placed and stays inside the frame; a place
+        label that fits nowhere keeps its first position, a station label is dropped."""
         to_utm = pyproj.Transformer.from_crs("EPSG:4326", UTM50N, always_xy=True)
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
-        halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-        for (lon, lat), text, kind in self.label_items():
+        renderer = ax.figure.canvas.get_renderer()
+        frame = ax.get_window_extent(renderer)
+        placed = []
+        order = {"area": 0, "place": 1, "station": 2}
+        items = sorted(self.label_items(), key=lambda item: order[item[2]])
+        for (lon, lat), text, kind in items:
             x, y = to_utm.transform(lon, lat)
             if not (x0 <= x <= x1 and y0 <= y <= y1):
                 continue
-            station = kind == "station"
-            ax.annotate(text, (x, y), xytext=(4, 3) if kind != "area" else (0, 0),
-                        textcoords="offset points", fontsize=6.5 if station else 7.5,
-                        color=CONTEXT_TEXT if station else "#111111",
-                        fontstyle="italic" if station else "normal",
-                        fontweight="normal" if station or kind == "area" else "bold",
-                        ha="left" if kind != "area" else "center",
-                        va="bottom" if kind != "area" else "center",
-                        path_effects=halo, zorder=7 if not station else 4,
-                        annotation_clip=True)
+            for n, (offset, ha, va) in enumerate(_label_candidates(kind)):
+                ann = self._annotation(ax, text, (x, y), kind, offset, ha, va)
+                box_ = ann.get_window_extent(renderer)
+                inside = (box_.x0 >= frame.x0 and box_.x1 <= frame.x1
+                          and box_.y0 >= frame.y0 and box_.y1 <= frame.y1)
+                if inside and not any(box_.overlaps(other) for other in placed):
+                    placed.append(box_)
+                    break
+                ann.remove()
+            else:
+                if kind != "station":  # a place keeps a label even where it cannot fit
+                    ann = self._annotation(ax, text, (x, y), kind,
+                                           *_label_candidates(kind)[0])
+                    placed.append(ann.get_window_extent(renderer))
+
+    @staticmethod
+    def _annotation(ax, text, xy, kind, offset, ha, va):
+        station = kind == "station"
+        halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+        return ax.annotate(text, xy, xytext=offset, textcoords="offset points",
+                           fontsize=6.5 if station else 7.5,
+                           color=CONTEXT_TEXT if station else "#111111",
+                           fontstyle="italic" if station else "normal",
+                           fontweight="normal" if station or kind == "area" else "bold",
+                           ha=ha, va=va, linespacing=1.1, path_effects=halo,
+                           zorder=4 if station else 7, annotation_clip=True)
 
     def png(self) -> bytes:
         if self._png is None:
@@ -461,6 +491,19 @@ def _clip(gdf, clip_box) -> gpd.GeoDataFrame:
                ].reset_index(drop=True)
 
 
+def _label_candidates(kind):
+    """(offset in points, ha, va) to try for a label, in order of preference."""
+    if kind == "area":
+        return [((0, 0), "center", "center"), ((0, 12), "center", "bottom"),
+                ((0, -12), "center", "top")]
+    if kind == "station":
+        return [((-4, -3), "right", "top"), ((4, -3), "left", "top"),
+                ((-4, 3), "right", "bottom"), ((4, 3), "left", "bottom")]
+    return [((5, 3), "left", "bottom"), ((5, -3), "left", "top"), ((-5, 3), "right", "bottom"),
+            ((-5, -3), "right", "top"), ((0, 7), "center", "bottom"), ((0, -7), "center", "top"),
+            ((8, 10), "left", "bottom"), ((-8, -10), "right", "top")]
+
+
 def _as_list(value, n):
     return list(value) if hasattr(value, "__len__") and not isinstance(value, str) else [value] * n
 
@@ -474,8 +517,29 @@ def _join_labels(texts: list[str]) -> str:
     keys = [t.split(" ", 1)[0] for t in texts]
     if all(re.fullmatch(r"[HMW]\d{2}", k) for k in keys):
         names = [t.split(" ", 1)[1] for t in texts if " " in t]
-        return ", ".join(sorted(keys)) + (f" {names[0]}" if names else "")
+        joined = key_ranges(keys)
+        if not names:
+            return joined
+        return joined + ("\n" if len(keys) > 2 else " ") + names[0]
     return "; ".join(texts)
+
+
+def key_ranges(keys) -> str:
+    """'M01, M03, M05–M08' from ['M05', 'M01', 'M06', 'M03', 'M07', 'M08']: sorted, runs of
+    three or more consecutive numbers of one letter written as a range."""
+    parsed = sorted({(k[0], int(k[1:])) for k in keys})
+    parts, i = [], 0
+    while i < len(parsed):
+        j = i
+        while j + 1 < len(parsed) and parsed[j + 1] == (parsed[i][0], parsed[j][1] + 1):
+            j += 1
+        first, last = parsed[i], parsed[j]
+        if j - i >= 2:
+            parts.append(f"{first[0]}{first[1]:02d}\u2013{last[0]}{last[1]:02d}")
+        else:
+            parts += [f"{k[0]}{k[1]:02d}" for k in parsed[i:j + 1]]
+        i = j + 1
+    return ", ".join(parts)
 
 
 def _constant_style(colour, fill_opacity, weight):
@@ -520,7 +584,8 @@ body {display: flex; flex-direction: column;}
 .leaflet-tooltip {white-space: normal; max-width: min(280px, 70vw); font-size: 12px;}
 .bookmap-label {white-space: nowrap; font: bold 11px/1.1 sans-serif; color: #111;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none;}
-.bookmap-station {font-weight: normal; font-style: italic; color: #555; font-size: 10px;}
+.bookmap-station {font-weight: normal; font-style: italic; color: #555; font-size: 10px;
+  transform: translateX(-100%);}
 .bookmap-reset {background: #fff; border: 2px solid rgba(0,0,0,0.2); border-radius: 4px;
   padding: 2px 6px; font: 12px sans-serif; cursor: pointer;}
 .bookmap-hint {background: rgba(255,255,255,0.85); padding: 1px 5px; border-radius: 3px;
