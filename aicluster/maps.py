@@ -35,6 +35,7 @@ import pyproj
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.transforms import Bbox
 from shapely.geometry import box
 
 from . import context, style
@@ -410,7 +411,7 @@ class BookMap:
         y0, y1 = ax.get_ylim()
         renderer = ax.figure.canvas.get_renderer()
         frame = ax.get_window_extent(renderer)
-        placed = []
+        placed = self._marker_boxes(ax, to_utm)  # labels never hide a marker
         order = {"area": 0, "place": 1, "station": 2}
         items = sorted(self.label_items(), key=lambda item: order[item[2]])
         for (lon, lat), text, kind in items:
@@ -431,6 +432,18 @@ class BookMap:
                     ann = self._annotation(ax, text, (x, y), kind,
                                            *_label_candidates(kind)[0])
                     placed.append(ann.get_window_extent(renderer))
+
+    def _marker_boxes(self, ax, to_utm, half_px=4.5):
+        """Display-space boxes around every point marker (places and stations)."""
+        boxes = []
+        for layer in self.context_layers() + self.layers:
+            if layer.kind not in ("points", "stations"):
+                continue
+            for pt in layer.gdf.geometry:
+                x, y = ax.transData.transform(to_utm.transform(pt.x, pt.y))
+                boxes.append(Bbox.from_extents(x - half_px, y - half_px, x + half_px,
+                                               y + half_px))
+        return boxes
 
     @staticmethod
     def _annotation(ax, text, xy, kind, offset, ha, va):
