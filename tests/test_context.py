@@ -166,3 +166,9 @@ def test_relocated_places_agree_with_osm_station_nodes():
         p, s = places.loc[pid, "geometry"], stations.loc[node, "geometry"]
         d = np.hypot((p.y - s.y) * 111_000, (p.x - s.x) * 111_000 * np.cos(np.radians(p.y)))
         assert d <= max_m, (pid, d)
+
+
+def test_docs_list_every_key():
+    doc = (paths.ROOT / "docs" / "place_ids.md").read_text(encoding="utf-8")
+    for pid, key in context.place_keys().items():
+        assert f"| {key} | `{pid}` |" in doc, f"docs/place_ids.md lacks {key} {pid}"
