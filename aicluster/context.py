@@ -61,8 +61,18 @@ KEY_FORM = re.compile(r"[HMWB]\d{2}")
 KEY_PREFIX = {"haidian": "H", "mentougou": "M", "shijingshan": "W"}
 
 
+CHECKED_FILES = (RAIL.name, WATER.name, PLACE_KEYS.name)
+
+
 class ContextError(ValueError):
     pass
+
+
+def check_files(data_dir, place_ids) -> None:
+    """Validate the context layers and the place keys in `data_dir` (the build's data check)."""
+    data_dir = Path(data_dir)
+    load_context(data_dir / RAIL.name, data_dir / WATER.name)
+    place_keys(data_dir / PLACE_KEYS.name, place_ids=place_ids)
 
 
 @dataclass

@@ -172,3 +172,14 @@ def test_docs_list_every_key():
     doc = (paths.ROOT / "docs" / "place_ids.md").read_text(encoding="utf-8")
     for pid, key in context.place_keys().items():
         assert f"| {key} | `{pid}` |" in doc, f"docs/place_ids.md lacks {key} {pid}"
+
+
+def test_build_check_refuses_a_broken_context_file(tmp_path):
+    import shutil
+    from aicluster import buildcheck
+    from aicluster.evidence import EvidenceError
+    data = tmp_path / "data"
+    shutil.copytree(paths.DATA, data)
+    (data / "place_keys.csv").write_text("place_id,key\nhd_raycom,H01\n", encoding="utf-8")
+    with pytest.raises(EvidenceError, match="places without a key"):
+        buildcheck.check_data(data, seeds=tmp_path / "no-seeds")
