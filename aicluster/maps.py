@@ -222,7 +222,7 @@ class BookMap:
     def _build_folium(self) -> folium.Map:
         x0, y0, x1, y1 = self.frame_bounds()
         fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None,
-                          zoom_control=True, control_scale=True, scroll_wheel_zoom=False,
+                          zoom_control=True, control_scale=False, scroll_wheel_zoom=False,
                           width="100%", height="100%")
         fmap.default_js = list(LEAFLET_JS)
         fmap.default_css = list(LEAFLET_CSS)
@@ -403,7 +403,7 @@ class BookMap:
             discs.plot(ax=ax, facecolor=colours, edgecolor="none", alpha=0.08, zorder=1.5)
 
     def _annotate_static(self, ax):
-        """Labels placed greedily: areas, then places, then stations, each at the first of a few
+        """Labels placed greedily: areas, then stations, then places, each at the first of a few
         offsets where it overlaps no label already placed and stays inside the frame; a place
         label that fits nowhere keeps its first position, a station label is dropped."""
         to_utm = pyproj.Transformer.from_crs("EPSG:4326", UTM50N, always_xy=True)
@@ -412,7 +412,7 @@ class BookMap:
         renderer = ax.figure.canvas.get_renderer()
         frame = ax.get_window_extent(renderer)
         placed = self._marker_boxes(ax, to_utm)  # labels never hide a marker
-        order = {"area": 0, "place": 1, "station": 2}
+        order = {"area": 0, "station": 1, "place": 2}
         items = sorted(self.label_items(), key=lambda item: order[item[2]])
         for (lon, lat), text, kind in items:
             x, y = to_utm.transform(lon, lat)
@@ -595,7 +595,7 @@ body {display: flex; flex-direction: column;}
 .bookmap-legend .bookmap-legend-items {display: flex; flex-wrap: wrap; gap: 2px 14px;
   padding: 0 8px 4px;}
 .leaflet-tooltip {white-space: normal; max-width: min(280px, 70vw); font-size: 12px;}
-.bookmap-label {white-space: nowrap; font: bold 11px/1.1 sans-serif; color: #111;
+.bookmap-label {display: inline-block; white-space: nowrap; font: bold 11px/1.1 sans-serif; color: #111;
   text-shadow: 0 0 2px #fff, 0 0 2px #fff, 0 0 3px #fff; pointer-events: none;}
 .bookmap-station {font-weight: normal; font-style: italic; color: #555; font-size: 10px;
   transform: translateX(-100%);}
@@ -603,7 +603,9 @@ body {display: flex; flex-direction: column;}
   padding: 2px 6px; font: 12px sans-serif; cursor: pointer;}
 .bookmap-hint {background: rgba(255,255,255,0.85); padding: 1px 5px; border-radius: 3px;
   font: 11px sans-serif; color: #333;}
-@media (max-width: 500px) { .bookmap-label {font-size: 10px;} .bookmap-station {display: none;} }
+.leaflet-control-attribution {font-size: 10px;}
+@media (max-width: 500px) { .bookmap-label {font-size: 10px;} .bookmap-station {display: none;}
+  .leaflet-control-attribution {font-size: 8px; max-width: 70vw;} .bookmap-hint {display: none;} }
 """
 
 
@@ -663,6 +665,41 @@ class MapBehaviour(branca.element.MacroElement):
                     return d;
                 };
                 hint.addTo(map);
+                L.control.scale({imperial: false}).addTo(map);
+                // Labels: the chosen station names first (one hidden only where it would
+                // overlap another), then each place label at the first free position.
+                var MOVES = ["", "translate(0, 13px)", "translate(calc(-100% - 12px), 0)",
+                             "translate(calc(-100% - 12px), 13px)", "translate(0, -13px)"];
+                function overlaps(a, b) {
+                    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+                }
+                function declutter() {
+                    var labels = Array.prototype.slice.call(
+                        document.querySelectorAll(".bookmap-label"));
+                    labels.sort(function (a, b) {  // stations first: they were chosen
+                        return b.classList.contains("bookmap-station")
+                            - a.classList.contains("bookmap-station"); });
+                    var kept = [];
+                    labels.forEach(function (el) {
+                        var station = el.classList.contains("bookmap-station");
+                        el.style.visibility = "visible";
+                        el.style.transform = "";
+                        var moves = station ? [""] : MOVES, placed = false;
+                        for (var i = 0; i < moves.length && !placed; i++) {
+                            if (moves[i]) { el.style.transform = moves[i]; }
+                            var r = el.getBoundingClientRect();
+                            if (!kept.some(function (k) { return overlaps(r, k); })) {
+                                kept.push(r); placed = true;
+                            }
+                        }
+                        if (!placed) {
+                            if (station) { el.style.visibility = "hidden"; }
+                            else { el.style.transform = ""; kept.push(el.getBoundingClientRect()); }
+                        }
+                    });
+                }
+                map.on("zoomend moveend", declutter);
+                setTimeout(declutter, 0);
                 {% if this.attribution %}
                 map.attributionControl.setPrefix(false);
                 map.attributionControl.addAttribution({{ this.attribution|tojson }});
