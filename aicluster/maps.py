@@ -223,7 +223,7 @@ class BookMap:
         x0, y0, x1, y1 = self.frame_bounds()
         fmap = folium.Map(location=[(y0 + y1) / 2, (x0 + x1) / 2], tiles=None,
                           zoom_control=True, control_scale=False, scroll_wheel_zoom=False,
-                          width="100%", height="100%")
+                          width="100%", height="100%", zoom_snap=0.25, zoom_delta=0.5)
         fmap.default_js = list(LEAFLET_JS)
         fmap.default_css = list(LEAFLET_CSS)
         for layer in self.context_layers() + self.layers:
@@ -604,7 +604,7 @@ body {display: flex; flex-direction: column;}
 .bookmap-hint {background: rgba(255,255,255,0.85); padding: 1px 5px; border-radius: 3px;
   font: 11px sans-serif; color: #333;}
 .leaflet-control-attribution {font-size: 10px;}
-@media (max-width: 500px) { .bookmap-label {font-size: 10px;} .bookmap-station {display: none;}
+@media (max-width: 500px) { .bookmap-label {font-size: 10px;} .bookmap-station {font-size: 9px;}
   .leaflet-control-attribution {font-size: 8px; max-width: 70vw;} .bookmap-hint {display: none;} }
 """
 
@@ -679,7 +679,11 @@ class MapBehaviour(branca.element.MacroElement):
                     labels.sort(function (a, b) {  // stations first: they were chosen
                         return b.classList.contains("bookmap-station")
                             - a.classList.contains("bookmap-station"); });
-                    var kept = [];
+                    var kept = [], box = map.getContainer().getBoundingClientRect();
+                    function inside(r) {
+                        return r.left >= box.left && r.right <= box.right
+                            && r.top >= box.top && r.bottom <= box.bottom;
+                    }
                     labels.forEach(function (el) {
                         var station = el.classList.contains("bookmap-station");
                         el.style.visibility = "visible";
@@ -688,7 +692,7 @@ class MapBehaviour(branca.element.MacroElement):
                         for (var i = 0; i < moves.length && !placed; i++) {
                             if (moves[i]) { el.style.transform = moves[i]; }
                             var r = el.getBoundingClientRect();
-                            if (!kept.some(function (k) { return overlaps(r, k); })) {
+                            if (inside(r) && !kept.some(function (k) { return overlaps(r, k); })) {
                                 kept.push(r); placed = true;
                             }
                         }
