@@ -32,7 +32,7 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from . import evidence, geo, paths
+from . import context, evidence, geo, paths
 from .evidence import EvidenceError, Problem
 
 logger = logging.getLogger(__name__)
@@ -73,6 +73,7 @@ def check_data(data_dir: Path | str | None = None, seeds: Path | str | None = No
         if name not in evidence.EVIDENCE_TABLES:
             evidence.load_table(name, data_dir)
     _check_boundaries(data_dir)
+    _check_context(data_dir, ev)
     seeds = Path(seeds) if seeds is not None else seeds_dir()
     if not seeds.is_dir():
         return [f"article texts not found in {seeds} (set AICLUSTER_SEEDS): "
@@ -82,7 +83,8 @@ def check_data(data_dir: Path | str | None = None, seeds: Path | str | None = No
 
 
 def _check_no_unchecked_files(data_dir: Path) -> None:
-    known = {t.file for t in evidence.SCHEMAS.values()} | {evidence.BOUNDARIES_FILE}
+    known = ({t.file for t in evidence.SCHEMAS.values()} | {evidence.BOUNDARIES_FILE}
+             | set(context.CHECKED_FILES))
     # Case-insensitive suffix: EXTRA.CSV is a data file too (and on a case-insensitive file
     # system a reader could open it); a known name in other case is refused as well.
     unchecked = sorted(p.name for p in data_dir.glob("*")
@@ -91,6 +93,14 @@ def _check_no_unchecked_files(data_dir: Path) -> None:
     evidence._raise_if([Problem(_name(data_dir / n), None, (),
                                 "no schema checks this file: add its table to "
                                 "aicluster.evidence.SCHEMAS") for n in unchecked])
+
+
+def _check_context(data_dir: Path, ev: evidence.Evidence) -> None:
+    """The map context layers and the place keys (aicluster.context) load and validate."""
+    try:
+        context.check_files(data_dir, ev.places["place_id"])
+    except context.ContextError as err:
+        evidence._raise_if([Problem(_name(data_dir), None, (), str(err))])
 
 
 def _check_boundaries(data_dir: Path) -> None:

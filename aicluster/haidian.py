@@ -30,9 +30,20 @@ def haidian_places(places: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     return places[places["district"] == "haidian"].to_crs(METRIC).reset_index(drop=True)
 
 
+NOT_LOCATED = "NOT LOCATED"
+"""Marker in ``coord_source`` of a place whose present site no source gives (e.g. ICT, whose
+stored point is its *former* site): such a place is kept in the data but left out of analyses."""
+
+
+def is_located(places: gpd.GeoDataFrame):
+    """Boolean mask: the place's point stands for where it is now (not ``NOT LOCATED``)."""
+    return ~places["coord_source"].astype(str).str.contains(NOT_LOCATED, regex=False)
+
+
 def of_kinds(places: gpd.GeoDataFrame, kinds) -> gpd.GeoDataFrame:
-    """The places whose ``kind`` is one of ``kinds``, in file order."""
-    return places[places["kind"].isin(kinds)].reset_index(drop=True)
+    """The located places whose ``kind`` is one of ``kinds``, in file order (places marked
+    ``NOT LOCATED`` in ``coord_source`` are left out)."""
+    return places[places["kind"].isin(kinds) & is_located(places)].reset_index(drop=True)
 
 
 def xy(frame: gpd.GeoDataFrame) -> np.ndarray:

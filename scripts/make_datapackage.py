@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aicluster import atomic, evidence, paths  # noqa: E402
+from aicluster import atomic, context, evidence, paths  # noqa: E402
 
 OUT = paths.DATA / "datapackage.json"
 CC_BY = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
@@ -108,7 +108,8 @@ def build_datapackage() -> dict:
         "description": "Evidence tables (every fact with its verbatim source sentence), places, "
                        "district boundaries and official district areas. See data/README.md.",
         "licenses": [CC_BY],
-        "resources": [table_resource(t) for t in evidence.SCHEMAS.values()] + [BOUNDARIES],
+        "resources": [table_resource(t) for t in evidence.SCHEMAS.values()] + [BOUNDARIES]
+                     + context.DATAPACKAGE_RESOURCES,
     }
 
 

@@ -38,7 +38,7 @@ def test_load_all_counts(ev):
     for name, n in EXPECTED_ROWS.items():
         assert len(getattr(ev, name)) == n, name
     assert ev.organisations["org_id"].nunique() < len(ev.organisations)
-    assert int(ev.places["is_estimate"].sum()) == 32
+    assert int(ev.places["is_estimate"].sum()) == 33
 
 
 def test_types(ev):
