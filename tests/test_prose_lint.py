@@ -42,7 +42,7 @@ ALLOWLIST = [
     (r"WGS-84|GCJ-02|BD-09|CGCS2000", "names of coordinate datums"),
     (r"EPSG:\d+|UTM zone 50N|UTM 50N|3-degree", "names of projections"),
     (r"CC BY 4\.0", "the name of a licence"),
-    (r"Debian 12|Python 3\.11|Jupyter Book 1|JupyterHub|ES2015|NetCDF-4|HDF5",
+    (r"Debian 12|Python 3\.11|Jupyter Book 1|JupyterHub|ES2015|NetCDF-4|HDF5|repo2docker",
      "software and file-format names and versions"),
     (r"\b\d+ minutes (to read|with the exercises)", "reading-time estimates (the book's guidance)"),
     (r"^\s*\d+\. |\(\d\)", "list and enumeration markers"),
@@ -82,22 +82,24 @@ def markdown_lines(path: Path) -> list[tuple[int, str]]:
 
 
 def prose(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
-    """Drop fenced code (but not directive bodies), front matter, labels and directive options."""
-    out, fence = [], None
+    """Drop fenced code (but not directive bodies, which may nest code), labels and directive
+    options."""
+    out, fences = [], []  # a stack of (marks, is_code)
     for n, line in lines:
         stripped = line.strip()
+        if fences and stripped == fences[-1][0]:
+            fences.pop()
+            continue
         opener = re.match(r"^(`{3,}|~{3,}|:{3,})\s*(\{[^}]*\})?\s*(.*)$", stripped)
-        if fence is None and opener and (stripped.startswith(("```", "~~~")) or opener.group(2)):
-            marks, directive = opener.group(1), opener.group(2)
-            is_code = directive is None or directive in ("{code-cell}", "{code-block}",
-                                                         "{code}", "{literalinclude}",
-                                                         "{list-table}", "{math}")
-            fence = (marks, is_code)
+        in_code = bool(fences) and fences[-1][1]
+        if not in_code and opener and (stripped.startswith(("```", "~~~")) or opener.group(2)):
+            directive = opener.group(2)
+            is_code = directive is None or directive in ("{code-cell}", "{code-block}", "{code}",
+                                                         "{literalinclude}", "{list-table}",
+                                                         "{math}")
+            fences.append((opener.group(1), is_code))
             continue
-        if fence is not None and stripped == fence[0]:
-            fence = None
-            continue
-        if fence is not None and fence[1]:
+        if in_code:
             continue
         if re.match(r"^:[\w-]+:", stripped) or _LABEL.match(stripped):
             continue
@@ -170,9 +172,10 @@ def test_the_lint_itself(line, bad):
 
 def test_fenced_code_is_skipped_but_directive_text_is_linted():
     lines = list(enumerate(["```python", "x = 42", "```", "```{figure} a.png", ":name: f1",
-                            "Caption with 7 items.", "```"], start=1))
+                            "Caption with 7 items.", "```", "````{solution} ex-a", "Text 3.",
+                            "```python", "y = 99", "```", "````"], start=1))
     kept = [text for _, text in prose(lines)]
-    assert kept == ["Caption with 7 items."]
+    assert kept == ["Caption with 7 items.", "Text 3."]
 
 
 if __name__ == "__main__":
