@@ -9,6 +9,9 @@ refers to and, for a claim that is not a level reached, what it is (``plan``, ``
     100 P (10^15 ops/s), June 2023
     80–100 firms, 2023 (plan)
 
+``{claim}`C063:value``` prints the value and unit only (``123 firms``), for a sentence that
+already gives the period; it links and shows the quote like the full form.
+
 In HTML the text links to the claim's row in the ledger of the sources chapter and shows the
 Chinese sentence, with its claim and source ids, on hover (the link's ``title``; escaped like
 every attribute). In the PDF the sentence is a footnote. An unknown claim id is an error, which
@@ -27,6 +30,7 @@ LEDGER_DOC = "chapters/sources_and_data"  # the page whose claims ledger has one
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
 _KIND = {"plan": "plan", "policy_term": "policy term", "definition": "definition"}
+FORMS = ("full", "value")
 
 
 def anchor(claim_id: str) -> str:
@@ -65,14 +69,21 @@ def period_words(ref_period: str) -> str:
     raise ValueError(f"a period needs at least one end: {ref_period!r}")
 
 
-def claim_text(claim) -> str:
+def claim_text(claim, form: str = "full") -> str:
     """A claim in the book's claim notation: value and unit, period, and its kind unless it is
-    achieved or cumulative ('80–100 firms, 2023 (plan)')."""
+    achieved or cumulative ('80–100 firms, 2023 (plan)'); form 'value' leaves out the period
+    ('80–100 firms (plan)')."""
     from .discussion import claim_value  # the one notation, shared with the discussion table
 
+    if form not in FORMS:
+        raise ValueError(f"unknown claim form {form!r} (known: {', '.join(FORMS)})")
     status = str(claim["status"])
     value = claim_value(pd.Series({**dict(claim), "status": "achieved"}))
+    if value.startswith("1 ") and re.fullmatch(r"1 [a-z]+s", value):  # '1 kilometres' -> singular
+        value = value[:-1]
     kind = f" ({_KIND[status]})" if status in _KIND else ""
+    if form == "value":
+        return f"{value}{kind}"
     return f"{value}, {period_words(str(claim['ref_period']))}{kind}"
 
 
@@ -100,15 +111,17 @@ def _claims() -> pd.DataFrame:
 
 
 def claim_role(name, rawtext, text, lineno, inliner, options=None, content=None):
-    claim_id = text.strip()
+    claim_id, _, form = text.strip().partition(":")
     claims = _claims()
-    if claim_id not in claims.index:
-        msg = inliner.reporter.error(
-            f"unknown claim id {claim_id!r}: not in data/claims.csv (the {{claim}} role takes "
-            "an id such as C031)", line=lineno)
+    if claim_id not in claims.index or (form or "full") not in FORMS:
+        what = (f"unknown claim id {claim_id!r}: not in data/claims.csv" if claim_id not in
+                claims.index else f"unknown form {form!r} (known: {', '.join(FORMS)})")
+        msg = inliner.reporter.error(f"{what} (the {{claim}} role takes an id such as C031, "
+                                     "or C031:value)", line=lineno)
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
     claim = claims.loc[claim_id]
-    node = claim_ref(rawtext, claim_text(claim), claim_id=claim_id, note=quote_note(claim))
+    node = claim_ref(rawtext, claim_text(claim, form or "full"), claim_id=claim_id,
+                     note=quote_note(claim))
     return [node], []
 
 

@@ -26,9 +26,17 @@ def claims():
     ("C033", "500–1,000 P (10^15 ops/s), no date given (plan)"),
     ("C068", "80 percent, April 2025 (policy term)"),
     ("C104", "≥99 percent, 2024"),
+    ("C098", "1 kilometre, 2024"),
 ])
 def test_claim_text(claims, claim_id, text):
     assert claimrole.claim_text(claims.loc[claim_id]) == text
+
+
+def test_value_form_leaves_out_the_period(claims):
+    assert claimrole.claim_text(claims.loc["C063"], "value") == "123 firms"
+    assert claimrole.claim_text(claims.loc["C041"], "value") == "80–100 firms (plan)"
+    with pytest.raises(ValueError, match="unknown claim form"):
+        claimrole.claim_text(claims.loc["C063"], "short")
 
 
 def test_every_claim_renders(claims):
@@ -70,7 +78,9 @@ def _build(tmp_path, text, builder="html", claims_csv=None):
     app = Sphinx(str(src), str(src), str(out), str(tmp_path / "doctrees"), builder,
                  status=None, warning=Sink(), freshenv=True)
     app.build()
-    return out, "".join(warnings)
+    # Several Sphinx apps in one process re-register Sphinx's own nodes; that is not ours.
+    lines = "".join(warnings).splitlines(keepends=True)
+    return out, "".join(l for l in lines if "is already registered" not in l)
 
 
 def test_html_links_to_the_ledger_row_with_the_quote_on_hover(tmp_path):
@@ -93,6 +103,18 @@ def test_latex_puts_the_quote_in_a_footnote(tmp_path):
 def test_unknown_claim_id_is_an_error(tmp_path):
     _, warnings = _build(tmp_path, "A number {claim}`C999`.")
     assert "unknown claim id 'C999'" in warnings and "ERROR" in warnings
+
+
+def test_unknown_form_is_an_error(tmp_path):
+    _, warnings = _build(tmp_path, "A number {claim}`C031:short`.")
+    assert "unknown form 'short'" in warnings and "ERROR" in warnings
+
+
+def test_value_form_in_html(tmp_path):
+    out, warnings = _build(tmp_path, "Of them {claim}`C063:value` in AI.")
+    assert not warnings, warnings
+    page = (out / "chapters" / "page.html").read_text(encoding="utf-8")
+    assert 'href="sources_and_data.html#claim-c063"' in page and ">123 firms</a> in AI" in page
 
 
 def test_markup_in_a_quote_is_escaped(tmp_path, monkeypatch):
