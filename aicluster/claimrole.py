@@ -125,6 +125,17 @@ def claim_role(name, rawtext, text, lineno, inliner, options=None, content=None)
     return [node], []
 
 
+def _in_moving_text(node) -> bool:
+    """True inside a caption, title or table cell, where LaTeX cannot take a plain footnote
+    (the claim is then printed without one; its id stays in the surrounding text)."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, (nodes.caption, nodes.title, nodes.entry)):
+            return True
+        parent = parent.parent
+    return False
+
+
 def _resolve(app, doctree, docname):
     builder = app.builder
     for node in list(doctree.findall(claim_ref)):
@@ -133,7 +144,7 @@ def _resolve(app, doctree, docname):
             uri = builder.get_relative_uri(docname, LEDGER_DOC) + "#" + anchor(node["claim_id"])
             new = nodes.reference("", "", nodes.Text(text), internal=True, refuri=uri,
                                   reftitle=node["note"], classes=["claim"])
-        elif builder.format == "latex":
+        elif builder.format == "latex" and not _in_moving_text(node):
             from sphinx.util.texescape import escape
 
             note = escape(node["note"] + ", in the claims ledger", app.config.latex_engine)

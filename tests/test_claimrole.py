@@ -59,7 +59,7 @@ def _build(tmp_path, text, builder="html", claims_csv=None):
     from sphinx.application import Sphinx
 
     src = tmp_path / "src"
-    (src / "chapters").mkdir(parents=True)
+    (src / "chapters").mkdir(parents=True, exist_ok=True)
     (src / "conf.py").write_text(CONF, encoding="utf-8")
     (src / "index.md").write_text("# Home\n\n```{toctree}\nchapters/sources_and_data\n"
                                   "chapters/page\n```\n", encoding="utf-8")
@@ -98,6 +98,17 @@ def test_latex_puts_the_quote_in_a_footnote(tmp_path):
     tex = next(out.glob("*.tex")).read_text(encoding="utf-8")
     assert re.search(r"100 P \(10\\textasciicircum\{\}15 ops/s\), June 2023"
                      r"\\footnote\{「目前该中心的算力已达100P」 \(C031, S001\)", tex)
+
+
+def test_no_latex_footnote_in_a_caption(tmp_path):
+    text = "```{figure} x.png\n:name: f\n\nCaption with {claim}`C031`.\n```\n"
+    (tmp_path / "src" / "chapters").mkdir(parents=True)
+    from PIL import Image
+    Image.new("RGB", (4, 4)).save(tmp_path / "src" / "chapters" / "x.png")
+    out, _ = _build(tmp_path, text, builder="latex")
+    tex = next(out.glob("*.tex")).read_text(encoding="utf-8")
+    caption = tex[tex.index("\\caption"):][:300]
+    assert "June 2023" in caption and "\\footnote" not in caption
 
 
 def test_unknown_claim_id_is_an_error(tmp_path):
