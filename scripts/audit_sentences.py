@@ -1,6 +1,8 @@
 """List the sentences of the book's prose for the editorial audit (docs/audit.csv).
 
 Usage: python scripts/audit_sentences.py > /tmp/sentences.csv
+       python scripts/audit_sentences.py --merge docs/audit.csv > /tmp/sentences.csv
+         (keeps the reviewed class and evidence of every sentence whose text is unchanged)
 
 Splits the Markdown of every chapter (intro, chapters/*.ipynb Markdown cells, glossary, instructor
 guide; captions and alt text included, code excluded) into sentences and proposes a class from
@@ -23,7 +25,7 @@ FILES = ["intro.md", "chapters/study_area.ipynb", "chapters/sources_and_data.ipy
          "chapters/mentougou.ipynb", "chapters/jingxi.ipynb", "chapters/discussion.ipynb",
          "chapters/glossary.md", "chapters/instructor_guide.md"]
 _IDS = re.compile(r"\b[CESLI]\d{3}\b")
-_CLAIM = re.compile(r"\{claim\}`([^`]+)`")
+_CLAIM = re.compile(r"\{claim\}`([^`:]+)")
 _CITE = re.compile(r"\{cite:[pt]\}`([^`]+)`")
 _GLUE = re.compile(r"\{glue:[a-z]+\}`([^`:]+)")
 
@@ -89,14 +91,19 @@ def propose(sentence: str) -> tuple[str, str]:
     return "unclassified", ""
 
 
-def main() -> None:
+def main(argv: list[str]) -> None:
+    reviewed = {}
+    if argv[:1] == ["--merge"]:
+        with open(argv[1], encoding="utf-8", newline="") as fh:
+            reviewed = {(r["file"], r["sentence"]): (r["class"], r["evidence"])
+                        for r in csv.DictReader(fh)}
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["file", "location", "sentence", "class", "evidence"])
     for name in FILES:
         for location, text in blocks(ROOT / name):
             for s in sentences(clean(text)):
-                out.writerow([name, location, s, *propose(s)])
+                out.writerow([name, location, s, *reviewed.get((name, s), propose(s))])
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
