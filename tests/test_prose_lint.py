@@ -85,8 +85,14 @@ def prose(lines: list[tuple[int, str]]) -> list[tuple[int, str]]:
     """Drop fenced code (but not directive bodies, which may nest code), labels and directive
     options."""
     out, fences = [], []  # a stack of (marks, is_code)
+    previous, indented = "", False
     for n, line in lines:
         stripped = line.strip()
+        # An indented code block: four spaces after a blank line (or after its own lines).
+        indented = line.startswith("    ") and bool(stripped) and (indented or not previous.strip())
+        previous = line
+        if indented:
+            continue
         if fences and stripped == fences[-1][0]:
             fences.pop()
             continue
@@ -173,9 +179,10 @@ def test_the_lint_itself(line, bad):
 def test_fenced_code_is_skipped_but_directive_text_is_linted():
     lines = list(enumerate(["```python", "x = 42", "```", "```{figure} a.png", ":name: f1",
                             "Caption with 7 items.", "```", "````{solution} ex-a", "Text 3.",
-                            "```python", "y = 99", "```", "````"], start=1))
-    kept = [text for _, text in prose(lines)]
-    assert kept == ["Caption with 7 items.", "Text 3."]
+                            "```python", "y = 99", "```", "````", "", "    z = 12",
+                            "    w = 3", "Prose 4."], start=1))
+    kept = [text for _, text in prose(lines) if text]
+    assert kept == ["Caption with 7 items.", "Text 3.", "Prose 4."]
 
 
 if __name__ == "__main__":
