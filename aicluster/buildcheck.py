@@ -32,7 +32,7 @@ from pathlib import Path
 from sphinx.errors import SphinxError
 from sphinx.util import logging
 
-from . import context, evidence, geo, paths
+from . import context, evidence, geo, identities, paths  # identities registers its table
 from .evidence import EvidenceError, Problem
 
 logger = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def check_data(data_dir: Path | str | None = None, seeds: Path | str | None = No
     data_dir = Path(data_dir) if data_dir is not None else paths.DATA
     _check_no_unchecked_files(data_dir)
     ev = evidence.load_all(data_dir)  # also loads the boundaries, to place each place
+    identities.load_identities(data_dir, ev=ev)  # the book's assumed identities (issue 12)
     for name in evidence.SCHEMAS:
         if name not in evidence.EVIDENCE_TABLES:
             evidence.load_table(name, data_dir)

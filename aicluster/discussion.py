@@ -241,9 +241,11 @@ DRIVERS: list[Driver] = [
                             "among the AI buildings", claims=("C111",),
                             results=(MEDIAN_DISTANCE, PROXIMITY_RATIO, PROXIMITY_P,
                                      PROXIMITY_ROBUST)),
-            "mentougou": Cell("the sources name no university or research institute; the "
-                              "Fuwai hospital's Xishan campus anchors the medical strand",
-                              sections=("mtg-map",)),
+            "mentougou": Cell("no university; the sources name a research institute on AI "
+                              "safety and governance that landed recently, and, for the "
+                              "medical strand, the national cardiovascular centre and Fuwai "
+                              "Hospital's Xishan campus, with rich research and clinical "
+                              "resources", sections=("mtg-distance",)),
             "shijingshan": Cell("the sources name none in Shijingshan's parks",
                                 sections=("jx-heritage",)),
         },
@@ -258,9 +260,10 @@ DRIVERS: list[Driver] = [
                  "teams who understand large models, deep learning, compute and data.",
         cells={
             "haidian": Cell("a large share of the country's top AI scholars, by the column's "
-                            "own count", claims=("C111",)),
-            "mentougou": Cell("bought with money: a talent fund, rent-free and subsidised "
-                              "apartments, a short e-bike commute",
+                            "own statement (not a count)", claims=("C111",)),
+            "mentougou": Cell("offered by policy: a talent fund, rent-free and subsidised "
+                              "apartments (policy terms, take-up not reported); one engineer's "
+                              "short e-bike commute",
                               claims=("C072", "C073", "C067", "C068", "C071", "C047")),
             "shijingshan": Cell("the sources describe no talent measure", sections=("jx-plan",)),
         },
@@ -272,11 +275,14 @@ DRIVERS: list[Driver] = [
         quote_zh="步行就能面试,下楼就能交流",
         quote_en="You can walk to a job interview and go downstairs to exchange ideas.",
         cells={
-            "haidian": Cell("many AI firms share a handful of buildings; one building has the "
-                            "most firms on the district's own map", claims=("C119", "C116"),
+            "haidian": Cell("the column names AI firms in some of the area's many buildings "
+                            "and warns that its list is incomplete; one building has the most "
+                            "firms on the subdistrict blue book's map; an institute calls the "
+                            "area possibly China's smartest few square kilometres",
+                            claims=("C119", "C116"),
                             results=(CLARK_EVANS, CLARK_EVANS_P, L_TEST_P)),
-            "mentougou": Cell("the compute centre and the first biomedical incubator sit in the "
-                              "science park, by the sources' account",
+            "mentougou": Cell("the Ascend compute centre and the earliest biomedical incubator "
+                              "are in the science park, by the sources' account",
                               claims=("C076", "C051"), sections=("mtg-map",)),
             "shijingshan": Cell("a converted factory hosts a first phase of digital firms",
                                 claims=("C026",)),
@@ -293,9 +299,11 @@ DRIVERS: list[Driver] = [
         cells={
             "haidian": Cell("BAAI and BIGAI are among the mapped places",
                             sections=("haidian-map",)),
-            "mentougou": Cell("the public compute centre acts as the platform: first of its "
-                              "kind, linked to many organisations, one of the first model "
-                              "service stations", claims=("C030", "C108", "C005")),
+            "mentougou": Cell("the compute centre (three names, assumed here to be one "
+                              "facility) is described as the first of its kind and as connected "
+                              "to many organisations; a separate large-model service station is "
+                              "one of Beijing's first two; an AI safety and governance institute "
+                              "landed recently", claims=("C030", "C108", "C005")),
             "shijingshan": Cell("the sources name none", sections=("jx-heritage",)),
         },
         verdict="illustrated",
@@ -324,8 +332,10 @@ DRIVERS: list[Driver] = [
         cells={
             "haidian": Cell("a focus of the Ten Articles; the column gives no capacity",
                             claims=("C122",)),
-            "mentougou": Cell("the district's signature: public compute achieved, and planned "
-                              "far beyond it", claims=("C080", "C082", "C003", "C109", "C110")),
+            "mentougou": Cell("the district's signature: a government-guided, market-operated "
+                              "centre (district, Zhongguancun Development Group, Huawei); levels "
+                              "reported, and plans far beyond them whose outcome no source "
+                              "reports", claims=("C077", "C080", "C082", "C003", "C109", "C110")),
             "shijingshan": Cell("the sources give no compute figure", sections=("jx-plan",)),
         },
         verdict="illustrated",
@@ -339,11 +349,12 @@ DRIVERS: list[Driver] = [
         cells={
             "haidian": Cell("government-built bases of the past are mapped; the column doubts "
                             "that parks alone hold firms", sections=("haidian-map",)),
-            "mentougou": Cell("a science park with many registered firms and an inflow of "
-                              "firms in the three industries since the plan",
+            "mentougou": Cell("a science park with many registered firms, and firms in the "
+                              "three industries attracted by the district's count",
                               claims=("C029", "C028", "C062", "C063")),
-            "shijingshan": Cell("steel and machinery sites reused as parks",
-                                claims=("C026", "C023")),
+            "shijingshan": Cell("a machinery works reused as a park, a conversion begun before "
+                                "the West-Beijing plan; Shougang Park is the core of the "
+                                "district's science park", claims=("C026", "C023")),
         },
         verdict="illustrated",
         settle="registered is not present: office occupancy and employment by park would show "
@@ -356,8 +367,8 @@ DRIVERS: list[Driver] = [
             "haidian": Cell("named as a focus, with no amount", claims=("C122",)),
             "mentougou": Cell("an industry guidance fund and a talent fund with a cap per "
                               "start-up", claims=("C058", "C072", "C073")),
-            "shijingshan": Cell("investment completed under the West-Beijing plan",
-                                claims=("C036",)),
+            "shijingshan": Cell("no amount for Shijingshan; the West-Beijing plan's investment "
+                                "figure covers both districts together", claims=("C036",)),
         },
         verdict="open",
         settle="fund portfolios and subsidy recipients, with the firms' later locations and "
@@ -368,7 +379,8 @@ DRIVERS: list[Driver] = [
         cells={
             "haidian": Cell("the reference point: the university quarter itself",
                             sections=("haidian-map",)),
-            "mentougou": Cell("half an hour from Tiananmen by the sources' account",
+            "mentougou": Cell("a little over half an hour from Tiananmen by the sources' "
+                              "account, means of travel not stated",
                               claims=("C015",), results=(PARK_DISTANCE,)),
             "shijingshan": Cell("on the same western axis of Chang'an Avenue",
                                 claims=("C015",)),

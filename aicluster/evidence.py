@@ -56,7 +56,9 @@ DISTRICT_IDS = ("dongcheng", "xicheng", "chaoyang", "fengtai", "shijingshan", "h
                 "mentougou", "fangshan", "tongzhou", "shunyi", "changping", "daxing", "huairou",
                 "pinggu", "miyun", "yanqing")
 PRECISIONS = ("day", "month", "year")
-CLAIM_STATUS = ("achieved", "cumulative", "plan")
+# policy_term: what a policy offers (a subsidy rate, a fund size), neither achieved nor planned;
+# definition: a definition the source gives in passing (e.g. of the unit P).
+CLAIM_STATUS = ("achieved", "cumulative", "plan", "policy_term", "definition")
 QUALIFIERS = ("exact", "more_than", "nearly", "about", "range", "at_least", "up_to")
 EVENT_CATEGORIES = ("coal_steel", "park_land", "policy", "compute", "firms_models", "environment",
                     "talent", "heritage_culture", "infrastructure")
@@ -186,7 +188,8 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
                                 "START..END (either end may be open), or 'future (unspecified)'.",
                                 pattern=rf"({_PARTIAL_DATE})?(\.\.({_PARTIAL_DATE})?)?"
                                         r"|future \(unspecified\)"),
-              "status": req("achieved (a level reached), cumulative (a running total) or plan.",
+              "status": req("achieved (a level reached), cumulative (a running total), plan, "
+                            "policy_term (what a policy offers) or definition (e.g. of a unit).",
                             enum=CLAIM_STATUS),
               "qualifier": req("How exact the number is.", enum=QUALIFIERS),
               "qualifier_zh": opt("The Chinese word that qualifies the number (余, 近, 多 ...); "

@@ -21,9 +21,11 @@ from . import style
 
 FUTURE = "future (unspecified)"
 STATUS_COLOURS = {"achieved": style.PALETTE["blue"], "cumulative": style.PALETTE["green"],
-                  "plan": style.PALETTE["orange"]}
+                  "plan": style.PALETTE["orange"], "policy_term": style.PALETTE["purple"],
+                  "definition": style.PALETTE["grey"]}
 STATUS_LABELS = {"achieved": "achieved (level reached)", "cumulative": "cumulative (running total)",
-                 "plan": "plan (hollow)"}
+                 "plan": "plan (hollow)", "policy_term": "policy term (what a policy offers)",
+                 "definition": "definition"}
 # What each qualifier does to a number, in words, and the sign a chart uses for it.
 QUALIFIER_MEANING = {
     "exact": ("stated as exact", ""),

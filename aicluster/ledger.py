@@ -30,7 +30,8 @@ INDICATOR_GROUPS: dict[str, tuple[str, ...]] = {
         "firms_linked", "firms_attracted", "ai_firms_attracted", "digital_av_firms_attracted",
         "medical_device_firms_attracted", "digital_tech_firms_attracted", "registered_firms",
         "specialised_firms_zjtx", "firms_incubated", "ai_firms", "ai_unicorns", "large_models",
-        "model_service_stations_first_batch", "team_size", "platforms_built", "product_lines"),
+        "model_service_stations_first_batch", "team_size", "platforms_built", "product_lines",
+        "share_of_llm_company_hq", "share_of_firms_with_tsinghua_roots"),
     "Money": (
         "fund_size", "fund_investment_total", "investment_completed",
         "investment_target_share_completed", "retrofit_investment", "max_support_per_startup"),
@@ -129,14 +130,15 @@ class Ledger:
 
     `table_id` must be unique on the page; it makes the HTML deterministic. `html_columns` and
     `pdf_columns` pick (and order) the columns of each table, `pdf_widths` the relative widths of
-    the PDF columns.
+    the PDF columns. `row_ids` (optional, one per row) gives each HTML row an id, so that other
+    pages can link to a row (the claims ledger: ``aicluster.claimrole.anchor``).
     """
 
     WRAP_AT = 30  # text columns with longer cells wrap (the others stay on one line)
 
     def __init__(self, df: pd.DataFrame, *, table_id: str, caption: str = "",
                  html_columns: list[str] | None = None, pdf_columns: list[str] | None = None,
-                 pdf_widths: list[int] | None = None):
+                 pdf_widths: list[int] | None = None, row_ids: list[str] | None = None):
         if not re.fullmatch(r"[A-Za-z][\w-]*", table_id):
             raise ValueError(f"table_id {table_id!r} is not a valid HTML id")
         self.df = df.reset_index(drop=True)
@@ -147,6 +149,11 @@ class Ledger:
         self.pdf_widths = pdf_widths or [1] * len(self.pdf_columns)
         if len(self.pdf_widths) != len(self.pdf_columns):
             raise ValueError("pdf_widths needs one width per PDF column")
+        self.row_ids = list(row_ids) if row_ids is not None else None
+        if self.row_ids is not None:
+            bad = [r for r in self.row_ids if not re.fullmatch(r"[A-Za-z][\w-]*", r)]
+            if len(self.row_ids) != len(self.df) or bad or len(set(self.row_ids)) < len(self.row_ids):
+                raise ValueError("row_ids needs one unique, valid HTML id per row")
 
     # -- HTML ---------------------------------------------------------------------------------
     def html(self) -> str:
@@ -158,8 +165,10 @@ class Ledger:
             f'<th scope="col" data-type="{"number" if numeric[c] else "text"}"'
             f'{_WRAP if wrap[c] else ""}><button type="button">{_esc(c)}</button></th>'
             for c in df.columns)
-        body = "\n".join("<tr>" + "".join(_html_cell(v, numeric[c], wrap[c]) for c, v in row.items())
-                         + "</tr>" for _, row in df.iterrows())
+        ids = self.row_ids or [None] * len(df)
+        body = "\n".join(("<tr>" if rid is None else f'<tr id="{rid}">')
+                         + "".join(_html_cell(v, numeric[c], wrap[c]) for c, v in row.items())
+                         + "</tr>" for rid, (_, row) in zip(ids, df.iterrows()))
         tid = self.table_id
         caption = f"<caption>{_esc(self.caption)}</caption>" if self.caption else ""
         return (f'{_STYLE % {"id": tid}}<div class="ledger" id="{tid}">'

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from aicluster import atomic, context, evidence, paths  # noqa: E402
+from aicluster import atomic, context, evidence, identities, paths  # noqa: E402,F401 (identities registers its table)
 
 OUT = paths.DATA / "datapackage.json"
 CC_BY = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
@@ -28,7 +28,7 @@ ARTICLES = [
     {"title": "人民网北京频道 (People's Daily Online, Beijing), 2025-04-22: "
               "北京门头沟:“老矿区”转型“心高地”",
      "path": "http://bj.people.com.cn/n2/2025/0422/c14540-41204273.html"},
-    {"title": "人民政协报 (CPPCC Daily), early 2024: 北京市门头沟区：打造新名片 发力AI产业"},
+    {"title": "人民政协报 (CPPCC Daily; outlet inferred, not printed on the page), early 2024: 北京市门头沟区：打造新名片 发力AI产业"},
     {"title": "澎湃新闻 (The Paper), reposted on NetEase, February 2026: "
               "王缉慈|人工智能企业集聚北京海淀的动因探寻"},
 ]
@@ -45,6 +45,9 @@ EXTRA = {  # per-table licences, sources and notes that are not part of the Pyth
         {"title": "Wikipedia coordinates, GeoNames (CC BY 4.0) and public code; see "
                   "data/places_sources.md"}],
         "note": "37 of the 50 coordinates are estimates (coord_source starts with ESTIMATE)."},
+    "identities": {"licenses": [CC_BY], "note": (
+        "The book's own assumptions, not facts from a source: each row says that two names are "
+        "assumed to denote one facility, and why (aicluster/identities.py).")},
     "district_areas_official": {"licenses": [CC_BY], "sources": [
         {"title": "Beijing municipal and district government portals; see source_url per row"}]},
 }

@@ -84,6 +84,6 @@ def test_glued_numbers_appear_in_the_prose(pages):
     km = wb.distance_summary(park, core).loc[0, "centroid_km"]
     mtg = pages["mentougou"]["text"]
     assert f"{km:.0f} km from their centroid" in mtg
-    assert f"{value['C063']:.0f} in AI ({100 * value['C063'] / value['C062']:.0f} %)" in mtg
+    assert f"{value['C063']:.0f} firms in AI ({100 * value['C063'] / value['C062']:.0f} % of the" in mtg
     pct = 100 * (value["C020"] / value["C034"] - 1)
     assert f"{pct:.0f} % more tasks than in 2022" in pages["jingxi"]["text"]

@@ -54,8 +54,8 @@ def test_series_names_missing_ids(claims):
 def test_select_by_indicator_pattern(claims):
     compute = indicators.select(claims, indicator=r".*compute_capacity")
     assert set(compute["claim_id"]) >= {"C003", "C031", "C082", "C109", "C110"}
-    centre = indicators.select(claims, indicator="ai_compute_capacity", entity_id="mt_ai_compute_centre")
-    assert set(centre["entity_id"]) == {"mt_ai_compute_centre"}
+    centre = indicators.select(claims, indicator="ai_compute_capacity", entity_id="org_jingxi_zhigu_ai_computing_centre")
+    assert set(centre["claim_id"]) == {"C080", "C082"}
 
 
 def test_to_yuan():
