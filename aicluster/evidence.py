@@ -619,6 +619,9 @@ def _multiplier(units: str) -> float:
     return factor
 
 
+_MAJORITY_WORDS = ("大部分", "大多", "多数", "多是", "过半")
+
+
 def numbers_in(text: str) -> tuple[set[float], set[float]]:
     """The numbers a phrase states (as candidates for a claim's value) and the upper ends of the
     vague ranges in it ("几十" gives 10 and 99). Each number counts with and without its trailing
@@ -636,7 +639,9 @@ def numbers_in(text: str) -> tuple[set[float], set[float]]:
                 break
         if all(ch in _ZH_DIGITS for ch in run):  # 唯一一个: each digit is a number too
             found |= {float(_ZH_DIGITS[ch]) for ch in run}
-    if "半" in rest:
+    # 半 is a half; words for "most" (大部分, 多数, 多是 ...) state "more than half": the claim
+    # stores 0.5 with qualifier more_than, so they read as 0.5 too.
+    if "半" in rest or any(word in rest for word in _MAJORITY_WORDS):
         found.add(0.5)
     highs = {10 * _multiplier(u) - 1 for u in _VAGUE.findall(rest)}
     return found, highs
