@@ -86,7 +86,7 @@ test: book
 	$(BIN)/python -m pytest
 
 # Build times vs a baseline book, point patterns vs pointpats, page weights: writes
-# benchmarks/results.json, rendered by chapters/appendix_benchmarks.md (rebuild the book to see it).
+# benchmarks/results.json, rendered as docs/benchmarks.md (for contributors; not part of the book).
 bench: setup
 	$(BIN)/python benchmarks/bench_build.py
 

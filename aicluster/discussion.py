@@ -81,6 +81,10 @@ def claim_value(claim: pd.Series) -> str:
     if pd.notna(claim.get("value_high")):
         values.append(float(claim["value_high"]))
     unit = claim["unit_en"]
+    if claim["unit"] == "成":  # tenths: as a percentage, never the untranslated 成
+        return indicators.amount_text(claim["value"], claim.get("value_high"), claim["qualifier"],
+                                      claim["unit"], unit) + (
+            " (plan)" if claim["status"] == "plan" else "")
     if claim["unit"] in indicators.YUAN_PER_UNIT:
         yuan = [indicators.to_yuan(v, claim["unit"]) for v in values]
         scale, unit = (1e9, "billion yuan") if max(yuan) >= 1e9 else (1e6, "million yuan")

@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from . import style
-from .indicators import partial_date_span
+from .indicators import date_text, partial_date_span
 
 P = style.PALETTE
 # Category -> (colour, English label, Chinese label). Colour-blind-safe Okabe–Ito colours.
@@ -401,7 +401,7 @@ def event_table(events: pd.DataFrame) -> pd.DataFrame:
     planned = np.where(events["status"].astype(str) == "planned", "(planned) ", "")
     return pd.DataFrame({
         "Event": events["event_id"],
-        "Date": events["date"].str.lstrip("0"),
+        "Date": events["date"].map(date_text),
         "Title": planned + events["title_en"] + " · " + events["title_zh"],
         "Source": events["source_id"],
     }).reset_index(drop=True)
