@@ -42,6 +42,12 @@ CATEGORY_STYLE = {
     "heritage_culture": (P["yellow"], "Heritage and culture", "遗产与文化"),
     "infrastructure": (P["grey"], "Infrastructure", "基础设施"),
 }
+def category_label(category: str) -> str:
+    """An event category as readers see it: 'coal_steel' -> 'Coal and steel (煤炭与钢铁)'."""
+    _, en, zh = CATEGORY_STYLE[str(category)]
+    return f"{en} ({zh})"
+
+
 AREA_LABELS = {
     "mentougou": "Mentougou 门头沟", "jingxi": "West Beijing 京西 (both districts)",
     "shijingshan": "Shijingshan 石景山", "haidian": "Haidian 海淀", "beijing": "Beijing-wide 全市",

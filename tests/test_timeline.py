@@ -163,3 +163,8 @@ def test_event_table_and_recent_share(ev):
     kept = timeline.one_per_event(ev.events)
     manual = np.mean([int(d[:4]) >= 2012 for d in kept["date"]])
     assert share == pytest.approx(manual) and 0.5 < share < 1
+
+
+def test_category_labels_are_words():
+    assert timeline.category_label("coal_steel") == "Coal and steel (煤炭与钢铁)"
+    assert all("_" not in timeline.category_label(c) for c in timeline.CATEGORY_STYLE)
