@@ -1,4 +1,9 @@
-"""Sphinx extension for the PDF book: no stub chapter for the references.
+"""Sphinx extension for the PDF book: exercises numbered by chapter, no stub References chapter.
+
+With parts in the table of contents, sphinx-jupyterbook-latex sets ``numfig_secnum_depth`` to 2
+for the LaTeX build, so sphinx-exercise numbered exercises by section ("Exercise 6.4.1"). The
+book numbers them by chapter in both editions ("Exercise 6.1", as in the HTML book):
+:func:`_number_by_chapter` sets the depth back to 1 once that extension has set it.
 
 In HTML, ``chapters/references.md`` is a page with a short introduction and the bibliography. In
 LaTeX, Sphinx moves every bibliography entry to the end of the book (printed under
@@ -31,7 +36,13 @@ def _drop_references_chapter(app, doctree):
         doctree.append(node)
 
 
+def _number_by_chapter(app):
+    if app.builder.name == "latex":
+        app.config["numfig_secnum_depth"] = 1
+
+
 def setup(app):
+    app.connect("builder-inited", _number_by_chapter, priority=900)  # after jupyterbook-latex
     # After the collectors (titles, toctrees, bibliography) have read the document.
     app.connect("doctree-read", _drop_references_chapter, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
