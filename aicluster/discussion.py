@@ -166,8 +166,10 @@ def check(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = N
 
 # What a single cell's evidence amounts to, derived from what it cites (the row's verdict says how
 # far the book's tests go): a mark and a word, so that the matrix reads at a glance, on a phone.
-EVIDENCE = {"computed": ("●", "computed here"), "reported": ("◐", "reported by the sources"),
-            "none": ("○", "not in the sources")}
+# (mark, the word in the matrix, the words in the caption and the details)
+EVIDENCE = {"computed": ("●", "computed", "computed in this book"),
+            "reported": ("◐", "reported", "reported by the sources"),
+            "none": ("○", "none", "no claim or computation cited")}
 
 
 def cell_evidence(cell: Cell) -> str:
@@ -197,7 +199,7 @@ def _cell_markdown(cell: Cell, claims: pd.DataFrame) -> str:
 
 
 def _mark(cell: Cell) -> str:
-    mark, word = EVIDENCE[cell_evidence(cell)]
+    mark, word, _ = EVIDENCE[cell_evidence(cell)]
     return f"{mark} {word}"
 
 
@@ -207,24 +209,24 @@ def table_markdown(drivers: list[Driver], claims: pd.DataFrame, chapters: Path |
     pasted from the chapters that compute them) in a block folded in the HTML book."""
     check(drivers, claims, chapters)
     by_id = claims.set_index("claim_id")
-    legend = "; ".join(f"{mark} {word}" for mark, word in EVIDENCE.values())
+    legend = "; ".join(f"{mark} {words}" for mark, _, words in EVIDENCE.values())
     lines = ["```{list-table} Drivers of an AI cluster in three districts: the evidence for each "
              f"cell ({legend}) and how far the book's analyses go (verdict). The evidence "
              "follows the table.",
-             ":header-rows: 1", ":widths: 28 18 18 18 18", ":class: disc-matrix",
+             ":header-rows: 1", ":widths: 32 17 17 17 17", ":class: disc-matrix",
              ":name: disc-drivers-table", "",
              "* - Driver", *[f"  - {DISTRICT_HEADINGS[d]}" for d in DISTRICTS],
              "  - Verdict"]
     for driver in drivers:
         lines.append(f"* - {driver.name}")
         lines += [f"  - {_mark(driver.cells[d])}" for d in DISTRICTS]
-        lines.append(f"  - **{VERDICTS[driver.verdict]}**")
+        lines.append(f"  - **{VERDICTS[driver.verdict].split()[0]}**")  # Tested, Illustrated, Open
     lines.append("```")
     for driver in drivers:
         lines += ["", f":::{{admonition}} {driver.name}: the evidence "
                       f"({VERDICTS[driver.verdict].lower()})",
                   ":class: dropdown disc-evidence", ""]
-        lines += [f"- **{DISTRICT_HEADINGS[d]}** ({EVIDENCE[cell_evidence(driver.cells[d])][1]}): "
+        lines += [f"- **{DISTRICT_HEADINGS[d]}** ({EVIDENCE[cell_evidence(driver.cells[d])][2]}): "
                   f"{_cell_markdown(driver.cells[d], by_id)}" for d in DISTRICTS]
         lines.append(":::")
     return "\n".join(lines)
