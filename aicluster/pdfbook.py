@@ -1,9 +1,9 @@
 """Sphinx extension for the PDF book: exercises numbered by chapter, no stub References chapter.
 
 With parts in the table of contents, sphinx-jupyterbook-latex sets ``numfig_secnum_depth`` to 2
-for the LaTeX build, so sphinx-exercise numbered exercises by section ("Exercise 6.4.1"). The
-book numbers them by chapter in both editions ("Exercise 6.1", as in the HTML book):
-:func:`_number_by_chapter` sets the depth back to 1 once that extension has set it.
+for the LaTeX build (so that LaTeX numbers figures by chapter), and sphinx-exercise then numbered
+exercises by section ("Exercise 6.4.1"). :func:`_exercises_by_chapter` renumbers them by chapter
+once Sphinx has numbered everything ("Exercise 6.1", as in the HTML book), in every builder.
 
 In HTML, ``chapters/references.md`` is a page with a short introduction and the bibliography. In
 LaTeX, Sphinx moves every bibliography entry to the end of the book (printed under
@@ -36,13 +36,30 @@ def _drop_references_chapter(app, doctree):
         doctree.append(node)
 
 
-def _number_by_chapter(app):
-    if app.builder.name == "latex":
-        app.config["numfig_secnum_depth"] = 1
+def renumber_by_chapter(numbers: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """{id: (chapter, section, k)} -> {id: (chapter, i)}, i counting from 1 in the old order.
+    Numbers without a chapter prefix (a single number) are left as they are."""
+    ordered = sorted(numbers.items(), key=lambda item: item[1])
+    out, count = {}, {}
+    for key, number in ordered:
+        if len(number) < 2:
+            out[key] = number
+            continue
+        count[number[0]] = count.get(number[0], 0) + 1
+        out[key] = (number[0], count[number[0]])
+    return out
+
+
+def _exercises_by_chapter(app, env):
+    for numbers in env.toc_fignumbers.values():
+        if "exercise" in numbers:
+            numbers["exercise"] = renumber_by_chapter(numbers["exercise"])
+    return []
 
 
 def setup(app):
-    app.connect("builder-inited", _number_by_chapter, priority=900)  # after jupyterbook-latex
+    # After Sphinx's TocTreeCollector has assigned the numbers (same event, default priority).
+    app.connect("env-get-updated", _exercises_by_chapter, priority=900)
     # After the collectors (titles, toctrees, bibliography) have read the document.
     app.connect("doctree-read", _drop_references_chapter, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

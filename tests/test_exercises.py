@@ -66,3 +66,20 @@ def test_exercises_are_numbered_by_chapter(html_dir):
         assert numbers == expected, page.name
         numbered += len(numbers)
     assert numbered >= 15
+
+
+def test_renumbering_by_chapter():
+    from aicluster.pdfbook import renumber_by_chapter
+    old = {"a": (6, 4, 2), "b": (6, 4, 1), "c": (6, 5, 1), "d": (7, 6, 1), "e": (3,)}
+    assert renumber_by_chapter(old) == {"b": (6, 1), "a": (6, 2), "c": (6, 3), "d": (7, 1),
+                                        "e": (3,)}
+    assert renumber_by_chapter({"x": (5, 1), "y": (5, 2)}) == {"x": (5, 1), "y": (5, 2)}
+
+
+def test_pdf_exercises_are_numbered_by_chapter(pdf_path):
+    import subprocess
+    text = subprocess.run(["pdftotext", str(pdf_path), "-"], check=True, capture_output=True,
+                          text=True).stdout
+    numbers = re.findall(r"^Exercise (\d+(?:\.\d+)*) ", text, re.M)
+    assert numbers and all(re.fullmatch(r"\d+\.\d+", n) for n in numbers), numbers[:5]
+    assert "5.1" in numbers
