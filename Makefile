@@ -12,7 +12,9 @@ JB_FLAGS := -n -W --keep-going
 OFFLINE_RUN := scripts/offline.sh
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 export PYTHONHASHSEED := 0
-export SOURCE_DATE_EPOCH := 1767225600
+# The edition date (29 November 2026), used for the PDF's dates and the date on the front page
+# ({edition-date}); set it to the release day when publishing a new edition.
+export SOURCE_DATE_EPOCH := 1795910400
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
@@ -90,7 +92,7 @@ test: book
 	$(BIN)/python -m pytest
 
 # Build times vs a baseline book, point patterns vs pointpats, page weights: writes
-# benchmarks/results.json, rendered by chapters/appendix_benchmarks.md (rebuild the book to see it).
+# benchmarks/results.json, rendered as docs/benchmarks.md (for contributors; not part of the book).
 bench: setup
 	$(BIN)/python benchmarks/bench_build.py
 

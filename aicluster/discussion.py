@@ -81,6 +81,10 @@ def claim_value(claim: pd.Series) -> str:
     if pd.notna(claim.get("value_high")):
         values.append(float(claim["value_high"]))
     unit = claim["unit_en"]
+    if claim["unit"] == "成":  # tenths: as a percentage, never the untranslated 成
+        return indicators.amount_text(claim["value"], claim.get("value_high"), claim["qualifier"],
+                                      claim["unit"], unit) + (
+            " (plan)" if claim["status"] == "plan" else "")
     if claim["unit"] in indicators.YUAN_PER_UNIT:
         yuan = [indicators.to_yuan(v, claim["unit"]) for v in values]
         scale, unit = (1e9, "billion yuan") if max(yuan) >= 1e9 else (1e6, "million yuan")
@@ -160,6 +164,27 @@ def check(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = N
         raise ValueError("discussion table: " + "; ".join(problems))
 
 
+# What a single cell's evidence amounts to, derived from what it cites (the row's verdict says how
+# far the book's tests go): a mark and a word, so that the matrix reads at a glance, on a phone.
+# (mark, the word in the matrix, the words in the caption and the details)
+EVIDENCE = {"computed": ("●", "computed", "computed in this book"),
+            "reported": ("◐", "reported", "reported by the sources"),
+            "none": ("○", "none", "no claim or computation cited")}
+
+
+def cell_evidence(cell: Cell) -> str:
+    """'computed' if the cell cites a result computed in this book, 'reported' if it cites
+    claims only, 'none' if it cites neither (at most a map or table that shows the absence)."""
+    if cell.results:
+        return "computed"
+    return "reported" if cell.claims else "none"
+
+
+def _ref(label: str) -> str:
+    # Figures are cited by number, sections by title.
+    return f"{{numref}}`{label}`" if label.startswith("fig-") else f"{{ref}}`{label}`"
+
+
 def _cell_markdown(cell: Cell, claims: pd.DataFrame) -> str:
     parts = [cell.text]
     for cid in cell.claims:
@@ -167,27 +192,44 @@ def _cell_markdown(cell: Cell, claims: pd.DataFrame) -> str:
         parts.append(f"{{ref}}`{cid} <{claim_anchor(cid)}>`: {md_literal(claim_value(claim))}")
     for res in cell.results:
         value = f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}"
-        parts.append(f"{md_literal(res.text)} {value} ({{ref}}`computed <{res.label}>`)")
-    parts += [f"{{ref}}`see the map or table <{label}>`" for label in cell.sections]
+        parts.append(f"{md_literal(res.text)} {value} (computed in {_ref(res.label)})")
+    if cell.sections:
+        parts.append("shown in " + ", ".join(_ref(label) for label in cell.sections))
     return "; ".join(parts)
 
 
+def _mark(cell: Cell) -> str:
+    mark, word, _ = EVIDENCE[cell_evidence(cell)]
+    return f"{mark} {word}"
+
+
 def table_markdown(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = None) -> str:
-    """The drivers table as a MyST list-table (renders in HTML and as a wrapping PDF table)."""
+    """The synthesis: a compact drivers × districts matrix (one mark per cell, the row's verdict),
+    then, for each driver, the evidence behind its cells (claims with their values, results
+    pasted from the chapters that compute them) in a block folded in the HTML book."""
     check(drivers, claims, chapters)
     by_id = claims.set_index("claim_id")
-    lines = ["```{list-table} Drivers of an AI cluster in three districts: what the sources "
-             "and this book's analyses show",
-             # longtable: the PDF table breaks across pages (tabulary would run off the page)
-             ":header-rows: 1", ":widths: 13 28 25 21 13", ":class: longtable",
+    legend = "; ".join(f"{mark} {words}" for mark, _, words in EVIDENCE.values())
+    lines = ["```{list-table} Drivers of an AI cluster in three districts: the evidence for each "
+             f"cell ({legend}) and how far the book's analyses go (verdict). The evidence "
+             "follows the table.",
+             ":header-rows: 1", ":widths: 32 17 17 17 17", ":class: disc-matrix",
              ":name: disc-drivers-table", "",
              "* - Driver", *[f"  - {DISTRICT_HEADINGS[d]}" for d in DISTRICTS],
              "  - Verdict"]
     for driver in drivers:
-        lines.append(f"* - **{driver.name}**")
-        lines += [f"  - {_cell_markdown(driver.cells[d], by_id)}" for d in DISTRICTS]
-        lines.append(f"  - {VERDICTS[driver.verdict]}")
-    return "\n".join(lines + ["```"])
+        lines.append(f"* - {driver.name}")
+        lines += [f"  - {_mark(driver.cells[d])}" for d in DISTRICTS]
+        lines.append(f"  - **{VERDICTS[driver.verdict].split()[0]}**")  # Tested, Illustrated, Open
+    lines.append("```")
+    for driver in drivers:
+        lines += ["", f":::{{admonition}} {driver.name}: the evidence "
+                      f"({VERDICTS[driver.verdict].lower()})",
+                  ":class: dropdown disc-evidence", ""]
+        lines += [f"- **{DISTRICT_HEADINGS[d]}** ({EVIDENCE[cell_evidence(driver.cells[d])][2]}): "
+                  f"{_cell_markdown(driver.cells[d], by_id)}" for d in DISTRICTS]
+        lines.append(":::")
+    return "\n".join(lines)
 
 
 def settle_markdown(drivers: list[Driver]) -> str:

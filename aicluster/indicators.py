@@ -79,6 +79,104 @@ def period_span(ref_period: str) -> tuple[float, float]:
     return partial_date_span(text)
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+
+
+def date_text(text: str) -> str:
+    """A partial date in words: '2023' -> '2023', '2023-06' -> 'June 2023',
+    '2023-06-09' -> '9 June 2023' (leading zeros of early years dropped: '0958' -> '958')."""
+    m = re.fullmatch(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?", text.strip())
+    if not m:
+        raise ValueError(f"not a partial date: {text!r}")
+    year, month, day = str(int(m[1])), m[2], m[3]
+    if month is None:
+        return year
+    if not 1 <= int(month) <= 12:
+        raise ValueError(f"not a month: {text!r}")
+    words = f"{MONTHS[int(month) - 1]} {year}"
+    return words if day is None else f"{int(day)} {words}"
+
+
+def _next_date(text: str) -> str:
+    """The partial date just after `text`, at the same precision ('2006' -> '2007',
+    '2023-12' -> '2024-01', '2023-12-31' -> '2024-01-01')."""
+    parts = text.strip().split("-")
+    if len(parts) == 1:
+        return f"{int(parts[0]) + 1:04d}"
+    if len(parts) == 2:
+        year, month = int(parts[0]), int(parts[1])
+        return f"{year + month // 12:04d}-{month % 12 + 1:02d}"
+    return (dt.date(*map(int, parts)) + dt.timedelta(days=1)).isoformat()
+
+
+def period_text(ref_period: str) -> str:
+    """A claim's ``ref_period`` in plain words, for readers: '2022-02..2023-06' -> 'February
+    2022 to June 2023', '2023-02..2023-06' -> 'February to June 2023', '..2006' -> 'before 2007'
+    (the period ends with 2006), '2023..' -> 'from 2023', 'future (unspecified)' -> 'an
+    unspecified future date'. Raises ValueError for text that is not a period."""
+    text = ref_period.strip()
+    if text == FUTURE:
+        return "an unspecified future date"
+    if ".." not in text:
+        return date_text(text)
+    lo, hi = (p.strip() for p in text.split("..", 1))
+    if not lo and not hi:
+        raise ValueError(f"not a period: {ref_period!r}")
+    if not lo:
+        return f"before {date_text(_next_date(hi))}"
+    if not hi:
+        return f"from {date_text(lo)}"
+    a, b = date_text(lo), date_text(hi)
+    if len(lo) == len(hi) == 7 and lo[:4] == hi[:4]:  # two months of one year
+        return f"{a.split()[0]} to {b}"
+    return f"{a} to {b}"
+
+
+# Abbreviations in indicator names, spelt out for readers.
+MEASURE_WORDS = {"zjtx": "(专精特新, ‘specialised and innovative’)", "ai": "AI", "av": "audio-visual",
+                 "p": "(P)", "phd": "PhD", "zgc": "Zhongguancun", "changan": "Chang’an",
+                 "max": "maximum"}
+
+
+def measure_text(indicator: str) -> str:
+    """An indicator name as words: 'specialised_firms_zjtx' -> 'specialised firms (专精特新,
+    ‘specialised and innovative’)', 'ai_compute_capacity' -> 'AI compute capacity'."""
+    words = [MEASURE_WORDS.get(w, w) for w in str(indicator).split("_")]
+    text = " ".join(words)
+    return text[0].upper() + text[1:] if text else text
+
+
+def qualifier_text(qualifier: str, qualifier_zh: str = "") -> str:
+    """A qualifier in words with its Chinese original: 'more_than', '超' -> 'more than (超)'."""
+    words = {"exact": "exact", "more_than": "more than", "at_least": "at least",
+             "nearly": "nearly", "up_to": "up to", "about": "about", "range": "a range"}
+    if qualifier not in words:
+        raise ValueError(f"unknown qualifier {qualifier!r} (expected one of {list(words)})")
+    zh = "" if pd.isna(qualifier_zh) else str(qualifier_zh).strip()
+    return words[qualifier] + (f" ({zh})" if zh else "")
+
+
+def amount_text(value, value_high, qualifier: str, unit: str, unit_en: str) -> str:
+    """A claim's amount for readers, in English units: tenths (成) as percent ('>3 成' ->
+    '>30 %'), money in yuan ('>220 亿元' -> '>22 billion yuan'), otherwise the English unit
+    without its explanation ('97 家' -> '97 firms')."""
+    if unit == "成":
+        high = None if value_high is None or pd.isna(value_high) else float(value_high) * 10
+        return f"{value_text(float(value) * 10, high, qualifier)} %"
+    if unit in YUAN_PER_UNIT:
+        lo = to_yuan(value, unit)
+        high = None if value_high is None or pd.isna(value_high) else to_yuan(value_high, unit)
+        scale, word = (1e9, "billion") if lo >= 1e9 else (1e6, "million") if lo >= 1e6 else (1, "")
+        return f"{value_text(lo / scale, None if high is None else high / scale, qualifier)} " \
+               f"{(word + ' yuan').strip()}"
+    english = re.sub(r"\s*\(.*\)$", "", str(unit_en)).strip() or unit
+    if english == "rank":
+        return f"rank {value_text(value, value_high, qualifier)}"
+    sep = "" if english == "%" else " "
+    return f"{value_text(value, value_high, qualifier)}{sep}{english}"
+
+
 # -- series ----------------------------------------------------------------------------------
 def value_text(value: float, value_high: float | None = None, qualifier: str = "exact") -> str:
     """A claim's number as a reader sees it: '100', '>12,000', '~2002', '80–100', '≤50'."""
@@ -138,7 +236,7 @@ def money_table(claims: pd.DataFrame, claim_ids, names: dict[str, str]) -> pd.Da
             "Million yuan": value_text(to_yuan(r.value, r.unit) / 1e6, None, r.qualifier),
             "As written": r.value_in_quote,
             "Status": r.status,
-            "Period": r.ref_period,
+            "Period": period_text(r.ref_period),
             "Claim": r.claim_id,
         })
     return pd.DataFrame(rows)
@@ -170,19 +268,37 @@ def shares_by_year(claims: pd.DataFrame, free_year: str, by_degree: dict[str, st
                          for deg, cid in by_degree.items()}, index=[1, 2, 3]).T
 
 
+AREA_NAMES = {"haidian": "Haidian district", "mentougou": "Mentougou district",
+              "shijingshan": "Shijingshan district", "jingxi": "West Beijing (Jingxi)",
+              "beijing": "Beijing"}
+
+
+def entity_names() -> dict[str, str]:
+    """English names of every entity a claim can be about: districts and areas, places
+    (``places.csv``) and organisations (``organisations.csv``)."""
+    from . import paths
+    places = pd.read_csv(paths.DATA / "places.csv", usecols=["place_id", "name_en"])
+    orgs = pd.read_csv(paths.DATA / "organisations.csv", usecols=["org_id", "name_en"])
+    return {**dict(zip(orgs["org_id"], orgs["name_en"])),
+            **dict(zip(places["place_id"], places["name_en"])), **AREA_NAMES}
+
+
 def claims_table(s: pd.DataFrame, names: dict[str, str] | None = None) -> pd.DataFrame:
     """The table printed beside a chart: one row per plotted point with its claim id, what it
-    measures (the indicator), what it is about (`names` maps entity ids to readable names)."""
-    names = names or {}
+    measures (the indicator), what it is about (`names` maps entity ids to readable names; the
+    others get their names from :func:`entity_names`), its amount in English units, the words of
+    the source, and its period in words."""
+    names = {**entity_names(), **(names or {})}
     return pd.DataFrame({
         "Claim": s["claim_id"],
-        "Measure": s["indicator"].str.replace("_", " "),
+        "Measure": s["indicator"].map(measure_text),
         "About": s["entity_id"].map(lambda e: names.get(e, e)),
-        "Value": s["value_text"] + " " + s["unit"],
+        "Value": [amount_text(r.value, r.value_high, r.qualifier, r.unit, r.unit_en)
+                  for r in s.itertuples()],
+        "As written": s["value_in_quote"],
         "Status": s["status"],
-        "Qualifier": [q if q == "exact" else f"{q} ({z})" for q, z in
-                      zip(s["qualifier"], s["qualifier_zh"].fillna(""))],
-        "Period": s["ref_period"],
+        "Qualifier": [qualifier_text(q, z) for q, z in zip(s["qualifier"], s["qualifier_zh"])],
+        "Period": s["ref_period"].map(period_text),
         "Source": s["source_id"],
     })
 

@@ -20,6 +20,11 @@ PALETTE = {
 DISTRICT_COLOURS = {"haidian": PALETTE["blue"], "shijingshan": PALETTE["vermillion"],
                     "mentougou": PALETTE["green"]}
 DPI = 150
+# The PDF's text width (A4, Sphinx's 1-inch margins: 8.27 - 2 in, rounded down). A figure drawn at
+# this width prints at 100 %, so its font sizes in points are the printed sizes; nothing is
+# smaller than MIN_PRINT_PT.
+PRINT_WIDTH_IN = 6.2
+MIN_PRINT_PT = 8
 
 
 class MissingCJKFont(RuntimeError):

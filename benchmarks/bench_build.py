@@ -17,7 +17,7 @@
    the maps' inlined data, scripts, styles, fonts, images) and the number of requests.
 
 Run from the repository root: ``python benchmarks/bench_build.py`` (``make bench``);
-``--render`` only rewrites chapters/appendix_benchmarks.md from benchmarks/results.json;
+``--render`` only rewrites docs/benchmarks.md from benchmarks/results.json;
 ``--skip-pointpattern`` keeps the previous point-pattern numbers. No timed assertions anywhere:
 the numbers are reported, with the machine and its load, not tested.
 """
@@ -43,7 +43,7 @@ import bookcopy  # noqa: E402
 
 ROOT = bookcopy.ROOT
 RESULTS = ROOT / "benchmarks" / "results.json"
-PAGE = ROOT / "chapters" / "appendix_benchmarks.md"
+PAGE = ROOT / "docs" / "benchmarks.md"  # for contributors, not in the book
 POINTPATTERN_JSON = ROOT / "benchmarks" / "results" / "pointpattern.json"
 FLAGS = ["-n", "-W", "--keep-going"]
 GOALS = {"cold_html": 2.0, "warm_html": 1.2}
@@ -272,7 +272,7 @@ def pointpattern(skip: bool) -> dict | None:
 def render(results: dict) -> str:
     m, b = results["machine"], results["build"]
     lines = [
-        "# Appendix: build benchmarks",
+        "# Build benchmarks (for contributors)",
         "",
         "These numbers come from `make bench` (`benchmarks/bench_build.py`), which writes "
         "`benchmarks/results.json`; this page is generated from that file "

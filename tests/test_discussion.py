@@ -64,6 +64,17 @@ def test_table_prints_values_from_the_data(ev):
     for res in d.cited_results(d.DRIVERS):
         assert f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}" in table
     assert table.count("\n* - ") == len(d.DRIVERS) + 1  # header row + one row per driver
+    # The matrix holds marks only; each driver's evidence is folded below it.
+    matrix = table[: table.index("\n```\n")]
+    assert "{ref}" not in matrix and "{glue" not in matrix
+    assert table.count(":class: dropdown disc-evidence") == len(d.DRIVERS)
+    assert "see the map or table" not in table
+
+
+def test_cell_evidence_follows_what_the_cell_cites():
+    assert d.cell_evidence(d.Cell("x", results=(d.MEDIAN_DISTANCE,), claims=("C111",))) == "computed"
+    assert d.cell_evidence(d.Cell("x", claims=("C111",))) == "reported"
+    assert d.cell_evidence(d.Cell("x", sections=("mtg-map",))) == "none"
 
 
 def test_every_cited_claim_gets_one_labelled_entry(ev):

@@ -1,3 +1,4 @@
+import re
 """Claim series, periods, money conversion and tables (aicluster.indicators)."""
 import numpy as np
 import pandas as pd
@@ -105,6 +106,57 @@ def test_plot_points_needs_a_place_for_undated(claims):
 def test_claims_table(claims):
     t = indicators.claims_table(indicators.series(claims, ["C029", "C103"]), {"mentougou": "Mentougou"})
     assert list(t["Claim"]) == ["C029", "C103"]
-    assert t.loc[0, "Value"] == ">12,000 家" and t.loc[1, "Qualifier"] == "nearly (近)"
-    assert t.loc[1, "About"] == "Mentougou" and t.loc[0, "About"] == "mt_zgc_science_park"
-    assert t.loc[0, "Measure"] == "registered firms"
+    assert t.loc[0, "Value"] == ">12,000 firms" and t.loc[1, "Qualifier"] == "nearly (近)"
+    assert t.loc[0, "As written"] == claims.set_index("claim_id").loc["C029", "value_in_quote"]
+    assert t.loc[1, "About"] == "Mentougou" and t.loc[0, "About"] != "mt_zgc_science_park"
+    assert "Science Park" in t.loc[0, "About"]
+    assert t.loc[0, "Measure"] == "Registered firms"
+    assert "zjtx" not in t.loc[1, "Measure"] and "专精特新" in t.loc[1, "Measure"]
+
+
+@pytest.mark.parametrize("period,text", [
+    ("2023", "2023"), ("0958", "958"), ("2023-06", "June 2023"), ("2023-06-09", "9 June 2023"),
+    ("2022-02..2023-06", "February 2022 to June 2023"),
+    ("2023-02..2023-06", "February to June 2023"),
+    ("2026-01..2026-02", "January to February 2026"),
+    ("1368..1912", "1368 to 1912"), ("2023..2025-04", "2023 to April 2025"),
+    ("..2006", "before 2007"), ("..2023-12", "before January 2024"),
+    ("..2023-12-31", "before 1 January 2024"), ("..2024-02-28", "before 29 February 2024"),
+    ("2023..", "from 2023"), ("future (unspecified)", "an unspecified future date"),
+])
+def test_period_text(period, text):
+    assert indicators.period_text(period) == text
+
+
+@pytest.mark.parametrize("bad", ["..", "2023-13", "soon", "2023/06"])
+def test_period_text_rejects_garbage(bad):
+    with pytest.raises(ValueError):
+        indicators.period_text(bad)
+
+
+def test_every_ledger_period_reads_as_words(claims):
+    for period in claims["ref_period"]:
+        text = indicators.period_text(period)
+        assert ".." not in text and not re.search(r"\d{4}-\d{2}", text), (period, text)
+
+
+@pytest.mark.parametrize("args,text", [
+    ((3, None, "more_than", "成", "tenths (3成 = 30%)"), ">30 %"),
+    ((3, None, "nearly", "成", "tenths (3成 = 30%)"), "<30 %"),
+    ((220, None, "more_than", "亿元", "100 million yuan"), ">22 billion yuan"),
+    ((500, None, "exact", "万元", "10 thousand yuan"), "5 million yuan"),
+    ((97, None, "exact", "家", "firms"), "97 firms"),
+    ((1, None, "exact", "位次", "rank (1 = first)"), "rank 1"),
+    ((60, None, "exact", "%", "percent"), "60 percent"),
+    ((80, 100, "range", "家", "firms"), "80–100 firms"),
+])
+def test_amount_text(args, text):
+    assert indicators.amount_text(*args) == text
+
+
+def test_measure_and_qualifier_text():
+    assert indicators.measure_text("ai_compute_capacity") == "AI compute capacity"
+    assert indicators.qualifier_text("more_than", "超") == "more than (超)"
+    assert indicators.qualifier_text("exact", float("nan")) == "exact"
+    with pytest.raises(ValueError):
+        indicators.qualifier_text("more_than_ever")

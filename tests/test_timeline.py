@@ -1,4 +1,7 @@
 """The broken time axis, label stacking and timeline items (aicluster.timeline)."""
+import re
+
+import matplotlib.text
 import numpy as np
 import pandas as pd
 import pytest
@@ -74,23 +77,73 @@ def test_draw_refuses_to_drop_items(ev):
         timeline.draw(ax, items, AXIS, ["mentougou", "haidian", "shijingshan", "jingxi"])
 
 
-def test_timeline_figure_labels_every_item_and_is_deterministic(ev):
+def _mentougou_figure(ev, **kw):
     events = ev.events[ev.events["area_id"] == "mentougou"]
     items = timeline.event_items(events)
     lanes = [c for c in timeline.CATEGORY_STYLE if c in set(items["lane"])]
     labels = {c: timeline.CATEGORY_STYLE[c][2] for c in lanes}
+    return events, timeline.timeline_figure(items, timeline.BOOK_AXIS, lanes, lane_labels=labels,
+                                            categories=lanes, **kw)
 
+
+def test_timeline_figure_titles_every_event_never_by_id_and_is_deterministic(ev):
     def make():
-        fig = timeline.timeline_figure(items, AXIS, lanes, lane_labels=labels, categories=lanes)
+        events, fig = _mentougou_figure(ev)
         texts = {t.get_text() for t in fig.axes[0].texts}
-        ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-        return style.png_bytes(fig), texts, ticks
+        return style.png_bytes(fig), texts, events
 
-    png1, texts, ticks = make()
+    png1, texts, events = make()
     png2, _, _ = make()
-    assert set(events["event_id"]) <= texts
-    assert "算力" in ticks and "煤炭与钢铁" in ticks
+    kept = timeline.one_per_event(events)
+    assert {timeline.short_title(t) for t in kept["title_en"]} <= texts
+    assert not any(re.fullmatch(r"[EC]\d{3}.*", t) for t in texts)
+    assert "算力" in texts and "煤炭与钢铁" in texts
     assert png1 == png2
+
+
+def test_timeline_text_is_at_least_8_pt_at_print_width(ev):
+    _, fig = _mentougou_figure(ev)
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text().strip()]
+    assert texts and min(t.get_fontsize() for t in texts) >= style.MIN_PRINT_PT
+    png = style.png_bytes(fig)
+    width_px = int.from_bytes(png[16:20], "big")  # IHDR width
+    # Printed at 100 %: no wider than the PDF's text width (a little slack for the tight bbox).
+    assert width_px / style.DPI <= style.PRINT_WIDTH_IN + 0.15
+
+
+def test_untitled_lane_is_packed(ev):
+    items = timeline.event_items(ev.events[ev.events["area_id"] == "mentougou"], lane="area_id")
+    rows = timeline.lane_rows(items.sort_values(["t_start", "item_id"]), False, 3.1,
+                              timeline.BOOK_AXIS)
+    assert rows.max() + 1 < len(items)
+    assert list(timeline.lane_rows(items, True, 3.1, timeline.BOOK_AXIS)) == list(range(len(items)))
+
+
+def test_the_mine_closure_is_one_event(ev):
+    dup = timeline.duplicate_of(ev.events)
+    assert dup == {"E016": "E014"}
+    kept = timeline.one_per_event(ev.events)
+    assert len(kept) == len(ev.events) - 1 and "E014, E016" in set(kept["event_id"])
+    # Same date, area and category but different events are kept apart.
+    assert {"E017", "E018", "E036", "E037"} <= set(kept["event_id"])
+
+
+@pytest.mark.parametrize("title,expected", [
+    ("Datai, Beijing's last coal mine, closes; Mentougou's coal mining ends",
+     "Datai, Beijing's last coal mine, closes"),
+    ("Shilong Zone founded (predecessor of the park)", "Shilong Zone founded"),
+    ("x" * 10 + " " + "y" * 60, "x" * 10 + "…"),
+    ("a" * 48, "a" * 48),
+])
+def test_short_title(title, expected):
+    assert timeline.short_title(title) == expected
+    assert len(timeline.short_title(title)) <= timeline.SHORT_TITLE_CHARS
+
+
+def test_legend_says_what_filled_and_hollow_mean():
+    labels = [h.get_label() for h in timeline.legend_handles([], planned=True, claims=True)]
+    assert any("filled" in x and "happened" in x for x in labels)
+    assert any("hollow" in x and "plan" in x for x in labels)
 
 
 def test_claim_items_are_diamonds_and_plans_hollow(ev):
@@ -102,10 +155,16 @@ def test_claim_items_are_diamonds_and_plans_hollow(ev):
 
 def test_event_table_and_recent_share(ev):
     table = timeline.event_table(ev.events)
-    assert table.loc[0, "Date"] == "958" and len(table) == len(ev.events)
+    assert table.loc[0, "Date"] == "958" and len(table) == len(ev.events) - 1
     planned = table[table["Title"].str.startswith("(planned)")]
     assert set(planned["Event"]) == set(ev.events.loc[ev.events["status"] == "planned", "event_id"])
     assert table["Title"].str.contains("·").all()
     share = timeline.share_recent(ev.events, 2012)
-    manual = np.mean([int(d[:4]) >= 2012 for d in ev.events["date"]])
+    kept = timeline.one_per_event(ev.events)
+    manual = np.mean([int(d[:4]) >= 2012 for d in kept["date"]])
     assert share == pytest.approx(manual) and 0.5 < share < 1
+
+
+def test_category_labels_are_words():
+    assert timeline.category_label("coal_steel") == "Coal and steel (煤炭与钢铁)"
+    assert all("_" not in timeline.category_label(c) for c in timeline.CATEGORY_STYLE)

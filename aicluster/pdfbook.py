@@ -1,0 +1,65 @@
+"""Sphinx extension for the PDF book: exercises numbered by chapter, no stub References chapter.
+
+With parts in the table of contents, sphinx-jupyterbook-latex sets ``numfig_secnum_depth`` to 2
+for the LaTeX build (so that LaTeX numbers figures by chapter), and sphinx-exercise then numbered
+exercises by section ("Exercise 6.4.1"). :func:`_exercises_by_chapter` renumbers them by chapter
+once Sphinx has numbered everything ("Exercise 6.1", as in the HTML book), in every builder.
+
+In HTML, ``chapters/references.md`` is a page with a short introduction and the bibliography. In
+LaTeX, Sphinx moves every bibliography entry to the end of the book (printed under
+``\\bibname``, which the preamble sets to "References"), so the chapter would be left as one
+paragraph and a blank page. For the LaTeX builder this extension keeps only the bibliography
+nodes of that document, without its section: no chapter is emitted, the entries and every
+citation still resolve, and the PDF's References are the bibliography itself.
+"""
+from __future__ import annotations
+
+from docutils import nodes
+
+REFERENCES_DOC = "chapters/references"
+
+
+def _is_bibliography(node) -> bool:
+    return type(node).__name__ == "bibliography"
+
+
+def _drop_references_chapter(app, doctree):
+    if app.builder.name != "latex" or app.env.docname != REFERENCES_DOC:
+        return
+    kept = [n for n in doctree.findall(_is_bibliography)]
+    for section in list(doctree.findall(nodes.section)):
+        if section.parent is doctree:
+            doctree.remove(section)
+    for node in kept:
+        if node.parent is not None:
+            node.parent.remove(node)
+        doctree.append(node)
+
+
+def renumber_by_chapter(numbers: dict[str, tuple[int, ...]]) -> dict[str, tuple[int, ...]]:
+    """{id: (chapter, section, k)} -> {id: (chapter, i)}, i counting from 1 in the old order.
+    Numbers without a chapter prefix (a single number) are left as they are."""
+    ordered = sorted(numbers.items(), key=lambda item: item[1])
+    out, count = {}, {}
+    for key, number in ordered:
+        if len(number) < 2:
+            out[key] = number
+            continue
+        count[number[0]] = count.get(number[0], 0) + 1
+        out[key] = (number[0], count[number[0]])
+    return out
+
+
+def _exercises_by_chapter(app, env):
+    for numbers in env.toc_fignumbers.values():
+        if "exercise" in numbers:
+            numbers["exercise"] = renumber_by_chapter(numbers["exercise"])
+    return []
+
+
+def setup(app):
+    # After Sphinx's TocTreeCollector has assigned the numbers (same event, default priority).
+    app.connect("env-get-updated", _exercises_by_chapter, priority=900)
+    # After the collectors (titles, toctrees, bibliography) have read the document.
+    app.connect("doctree-read", _drop_references_chapter, priority=900)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
