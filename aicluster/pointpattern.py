@@ -36,6 +36,11 @@ Conventions shared with spatstat (spatstat.explore 3.0)
   0.15 on paper but 0.15000000000000002 in floating point, and spatstat's
   K(0.15) leaves it out.  Data on a lattice (redwood, 0.01 grid) therefore
   have float-dependent counts at lattice radii: evaluate K off the lattice.
+  At the top of the r grid the rule is spatstat's ``closepairs``: a pair is
+  visited only if ``dx*dx + dy*dy < rmax*rmax`` (strictly), so a pair at
+  exactly ``r_max`` is not counted in ``K(r_max)``.
+* Simulations run in batches sized by their expected number of close pairs
+  (:data:`PAIR_BUDGET`), so memory does not grow with nsim or n².
 * Edge-correction weights are clipped to at most 100 (spatstat's
   ``spatstat.options("maxedgewt")``); isotropic weights also to at least 1.
 * Clark-Evans: spatstat's ``clarkevans``/``clarkevans.test`` formulas and
@@ -557,9 +562,23 @@ def isotropic_edge_weights(
     return _iso_weights(c, rad, win, _method(method, win), maxweight)
 
 
+def _boundary_distance_any(c: np.ndarray, win: _Window) -> np.ndarray:
+    """Distance from each point to the window boundary (closed form for rectangles)."""
+    if win.is_rectangle:
+        x0, y0, x1, y1 = win.bounds
+        return np.minimum(np.minimum(c[:, 0] - x0, x1 - c[:, 0]),
+                          np.minimum(c[:, 1] - y0, y1 - c[:, 1]))
+    return _boundary_distance(c, win)
+
+
 def _iso_weights(c, rad, win: _Window, method: str, maxweight, bdist=None) -> np.ndarray:
     if method == "rectangle":
-        frac = _iso_fraction_rectangle(c, rad, win.bounds)
+        # a circle that cannot reach the boundary lies wholly inside: fraction 1
+        if bdist is None:
+            bdist = _boundary_distance_any(c, win)
+        frac = np.ones(len(rad))
+        todo = np.flatnonzero((rad > 0) & (bdist < rad))
+        frac[todo] = _iso_fraction_rectangle(c[todo], rad[todo], win.bounds)
     else:
         frac = _iso_fraction_polygon(c, rad, win, bdist)
     with np.errstate(divide="ignore"):
@@ -623,26 +642,123 @@ def _trans_weights(dx, dy, win: _Window, method: str, maxweight) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def _close_pairs(patterns: np.ndarray, rmax: float):
-    """Unordered pairs i < j with d_ij <= rmax in each of m patterns.
+#: Close pairs handled at once.  Every pair costs about 150 bytes in the weight computation
+#: (its indices, displacement, distance and the isotropic terms of both ordered pairs), so a
+#: budget of 1.5 million pairs keeps the engine's peak well under 1 GB whatever n is.
+PAIR_BUDGET = 1_500_000
 
-    ``patterns`` is (m, n, 2); returns pattern index, i and j as row indices
-    into ``patterns.reshape(-1, 2)``, and the distances.
+
+def _expected_pairs(n: int, win: _Window, rmax: float) -> float:
+    """Expected number of unordered pairs closer than ``rmax`` among n uniform points in W."""
+    return 0.5 * n * (n - 1) * min(1.0, math.pi * rmax * rmax / win.area)
+
+
+def _patterns_per_batch(n: int, win: _Window, rmax: float, budget: int = PAIR_BUDGET) -> int:
+    """How many n-point patterns to simulate together so that their close pairs fit the budget."""
+    return max(1, int(budget // max(1.0, 1.5 * _expected_pairs(n, win, rmax))))
+
+
+def _pair_chunks(patterns: np.ndarray, rmax: float, budget: int = PAIR_BUDGET):
+    """Unordered pairs ``i < j`` with ``dx² + dy² < rmax²`` in each of m patterns, in chunks.
+
+    ``patterns`` is (m, n, 2).  Yields ``(g, i, j, d)``: pattern index, i and j as row indices
+    into ``patterns.reshape(-1, 2)``, and the distances, at most ``budget`` pairs per chunk
+    (one pattern with more pairs than that is split).  The pair test is spatstat's
+    ``closepairs``: strictly ``dx*dx + dy*dy < rmax*rmax`` in floating point, so a pair at
+    exactly ``rmax`` is not counted at the top of the r grid.  Small patterns are searched
+    together: pattern k is shifted by k times (its x span + 2 rmax) so that one KD-tree finds
+    the pairs of all of them and none between them; distances are recomputed from the
+    unshifted coordinates.
     """
     m, n, _ = patterns.shape
-    groups, ii, jj = [], [], []
-    for k in range(m):
-        pr = cKDTree(patterns[k]).query_pairs(rmax, output_type="ndarray")
-        groups.append(np.full(len(pr), k))
-        ii.append(pr[:, 0] + k * n)
-        jj.append(pr[:, 1] + k * n)
-    g = np.concatenate(groups).astype(np.intp)
-    i = np.concatenate(ii).astype(np.intp)
-    j = np.concatenate(jj).astype(np.intp)
     flat = patterns.reshape(-1, 2)
-    diff = flat[j] - flat[i]
-    d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return g, i, j, d
+    search = rmax * (1.0 + _SEARCH_RTOL)
+    r2 = rmax * rmax
+    per_tree = max(1, min(m, 200_000 // max(n, 1)))  # points per KD-tree <= ~200k
+    span = float(np.ptp(flat[:, 0])) + 2.0 * search + 1.0 if m > 1 else 0.0
+    pending, size = [], 0
+    for s in range(0, m, per_tree):
+        block = patterns[s : s + per_tree]
+        shifted = block + (np.arange(len(block)) * span)[:, None, None] * np.array([1.0, 0.0])
+        pr = cKDTree(shifted.reshape(-1, 2)).query_pairs(search, output_type="ndarray")
+        for lo in range(0, len(pr), budget):
+            part = pr[lo : lo + budget]
+            i = part[:, 0].astype(np.intp) + s * n
+            j = part[:, 1].astype(np.intp) + s * n
+            diff = flat[j] - flat[i]
+            d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1]
+            keep = d2 < r2
+            i, j, d = i[keep], j[keep], np.sqrt(d2[keep])
+            pending.append((i // n, i, j, d))
+            size += len(d)
+            if size >= budget:
+                yield tuple(np.concatenate(parts) for parts in zip(*pending))
+                pending, size = [], 0
+    if pending:
+        yield tuple(np.concatenate(parts) for parts in zip(*pending))
+
+
+def _rect_point_terms(c: np.ndarray, bounds):
+    """Per-point parts of the rectangle's isotropic weight: distances to the four sides
+    (left, right, top, bottom), the eight corner directions bounding each side's wedge, and
+    whether the point sits on a corner.  Computed once per point, not once per pair."""
+    x0, y0, x1, y1 = bounds
+    dl, dr = c[:, 0] - x0, x1 - c[:, 0]
+    dd, du = c[:, 1] - y0, y1 - c[:, 1]
+    dist = np.column_stack([dl, dr, du, dd])
+    ang = np.column_stack([np.arctan2(du, dl), np.arctan2(dd, dl), np.arctan2(du, dr),
+                           np.arctan2(dd, dr), np.arctan2(dl, du), np.arctan2(dr, du),
+                           np.arctan2(dl, dd), np.arctan2(dr, dd)])
+    eps = np.finfo(float).eps
+    corner = (np.abs(dist) < eps).sum(axis=1) >= 2
+    return dist, ang, corner
+
+
+def _iso_weights_rect_pairs(terms, idx: np.ndarray, rad: np.ndarray) -> np.ndarray:
+    """Isotropic weights of circles centred at points ``idx`` with radii ``rad`` (> 0), from
+    :func:`_rect_point_terms`: the closed form of :func:`_iso_fraction_rectangle`, with only
+    the sides a circle reaches evaluated."""
+    dist, ang, corner = terms
+    ext = np.zeros(len(rad))
+    for side in range(4):
+        ds = dist[idx, side]
+        hit = np.flatnonzero(ds < rad)
+        if hit.size:
+            a = np.arccos(np.clip(ds[hit] / rad[hit], -1.0, 1.0))
+            k = idx[hit]
+            ext[hit] += np.minimum(a, ang[k, 2 * side]) + np.minimum(a, ang[k, 2 * side + 1])
+    frac = 1.0 - ext / _TWO_PI - 0.25 * corner[idx]
+    with np.errstate(divide="ignore"):
+        return np.clip(1.0 / np.maximum(frac, 0.0), 1.0, MAX_EDGE_WEIGHT)
+
+
+def _one_side_iso(flat, idx, d, win: _Window, terms, bd) -> np.ndarray:
+    """Isotropic weights e(x_idx, d); circles that cannot reach the boundary get 1."""
+    w = np.ones(len(d))
+    todo = np.flatnonzero((d > 0) & (bd[idx] < d))
+    if todo.size == 0:
+        return w
+    if terms is not None:
+        w[todo] = _iso_weights_rect_pairs(terms, idx[todo], d[todo])
+    else:
+        w[todo] = _iso_weights(flat[idx[todo]], d[todo], win, "polygon", MAX_EDGE_WEIGHT,
+                               bd[idx[todo]])
+    return w
+
+
+def _pair_weights(flat, i, j, d, win: _Window, correction: str, bd=None, terms=None):
+    """Edge-correction weights ``e_ij`` and ``e_ji`` of the ordered pairs (i, j) and (j, i)."""
+    if correction == "none":
+        one = np.ones(len(d))
+        return one, one
+    if correction == "isotropic":
+        return (_one_side_iso(flat, i, d, win, terms, bd),
+                _one_side_iso(flat, j, d, win, terms, bd))
+    # translation: e_ij = e_ji because |W ∩ (W+v)| = |W ∩ (W-v)|
+    method = "rectangle" if win.is_rectangle else "polygon"
+    v = flat[j] - flat[i]
+    w = _trans_weights(v[:, 0], v[:, 1], win, method, MAX_EDGE_WEIGHT)
+    return w, w
 
 
 def _k_sums(
@@ -654,39 +770,27 @@ def _k_sums(
 ) -> np.ndarray:
     """``sum_{i != j} 1{d_ij <= r} e_ij w_i w_j`` for every pattern and r.
 
-    Returns an (m, len(r)) array.  Only pairs with ``d_ij <= max(r)`` are
-    visited; the edge weights of all patterns are computed in one batch.
+    Returns an (m, len(r)) array.  Only pairs with ``d_ij < max(r)`` are visited (spatstat's
+    strict rule at the top of the grid), in chunks of at most :data:`PAIR_BUDGET` pairs.
     """
-    m = patterns.shape[0]
-    g, i, j, d = _close_pairs(patterns, r[-1] * (1.0 + _SEARCH_RTOL))
+    m, n, _ = patterns.shape
     flat = patterns.reshape(-1, 2)
-    if correction == "none":
-        w_ij = w_ji = np.ones(len(d))
-    elif correction == "isotropic":
-        method = "rectangle" if win.is_rectangle else "polygon"
-        bd = None
-        if method == "polygon":
-            used = np.unique(np.concatenate([i, j]))
-            bd_all = np.zeros(len(flat))
-            bd_all[used] = _boundary_distance(flat[used], win)
-            bd = np.concatenate([bd_all[i], bd_all[j]])
-        w = _iso_weights(
-            np.concatenate([flat[i], flat[j]]), np.concatenate([d, d]), win, method,
-            MAX_EDGE_WEIGHT, bd,
-        )
-        w_ij, w_ji = w[: len(d)], w[len(d):]
-    else:  # translation: e_ij = e_ji because |W ∩ (W+v)| = |W ∩ (W-v)|
-        method = "rectangle" if win.is_rectangle else "polygon"
-        v = flat[j] - flat[i]
-        w_ij = w_ji = _trans_weights(v[:, 0], v[:, 1], win, method, MAX_EDGE_WEIGHT)
-    if point_weights is not None:
-        pw = np.asarray(point_weights, dtype=float).reshape(-1)
-        prod = pw[i] * pw[j]
-        w_ij, w_ji = w_ij * prod, w_ji * prod
-    # ordered pair (i, j) counts at every r_k >= d_ij; b == nr drops d > max(r)
     nr = len(r)
-    b = np.searchsorted(r, d, side="left")
-    acc = np.bincount(g * (nr + 1) + b, weights=w_ij + w_ji, minlength=m * (nr + 1))
+    acc = np.zeros(m * (nr + 1))
+    bd = terms = None
+    if correction == "isotropic":
+        bd = _boundary_distance_any(flat, win)
+        if win.is_rectangle:
+            terms = _rect_point_terms(flat, win.bounds)
+    pw = None if point_weights is None else np.asarray(point_weights, dtype=float).reshape(-1)
+    for g, i, j, d in _pair_chunks(patterns, float(r[-1])):
+        w_ij, w_ji = _pair_weights(flat, i, j, d, win, correction, bd, terms)
+        if pw is not None:
+            prod = pw[i] * pw[j]
+            w_ij, w_ji = w_ij * prod, w_ji * prod
+        # ordered pair (i, j) counts at every r_k >= d_ij
+        b = np.searchsorted(r, d, side="left")
+        acc += np.bincount(g * (nr + 1) + b, weights=w_ij + w_ji, minlength=m * (nr + 1))
     return np.cumsum(acc.reshape(m, nr + 1)[:, :nr], axis=1)
 
 
@@ -699,7 +803,9 @@ def k_function(points, window, r=None, correction: str = "isotropic") -> np.ndar
     (:func:`translation_edge_weights`).  The normalisation ``|W| / (n(n-1))``
     -- i.e. ``lambda^2`` estimated by ``n(n-1)/|W|^2`` -- is spatstat's
     ``Kest``; the tests reproduce its published values for ``cells`` to 1e-6.
-    ``d_ij <= r`` is a plain floating-point comparison, as in spatstat.
+    ``d_ij <= r`` is a plain floating-point comparison, as in spatstat, except at
+    the top of the grid, where (as spatstat's ``closepairs``) only pairs with
+    ``dx² + dy² < r_max²`` count.
     Weights are clipped at :data:`MAX_EDGE_WEIGHT`.  Unlike spatstat, values
     are returned for every requested ``r`` (spatstat blanks the isotropic /
     translation estimates beyond the window's bounding radius / short side).
@@ -812,8 +918,9 @@ def _summary_curves(patterns, win, r, correction, statistic) -> np.ndarray:
     return k if statistic == "K" else np.sqrt(k / math.pi)
 
 
-def _simulate_curves(win, n, nsim, rng, r, correction, statistic, fix_n, batch=250):
-    """Summary curves of nsim CSR patterns (fixed n, or Poisson(n) if not fix_n)."""
+def _simulate_curves(win, n, nsim, rng, r, correction, statistic, fix_n):
+    """Summary curves of nsim CSR patterns (fixed n, or Poisson(n) if not fix_n), simulated in
+    batches whose close pairs fit :data:`PAIR_BUDGET` (memory does not grow with nsim)."""
     if fix_n:
         sizes = np.full(nsim, n)
     else:
@@ -824,6 +931,7 @@ def _simulate_curves(win, n, nsim, rng, r, correction, statistic, fix_n, batch=2
     out = np.empty((nsim, len(r)))
     for size in np.unique(sizes):
         idx = np.flatnonzero(sizes == size)
+        batch = _patterns_per_batch(int(size), win, float(r[-1]))
         for s in range(0, len(idx), batch):
             part = idx[s : s + batch]
             pats = csr(win, size * len(part), rng).reshape(len(part), size, 2)

@@ -141,9 +141,20 @@ def test_ties_are_compared_in_floating_point_as_spatstat():
     # 0.15000000000000002 in floating point; spatstat's K(0.15) excludes it.
     d = np.hypot(0.462 - 0.462, 0.9 - 0.75)
     assert d > 0.15
-    k = pp.k_function(CELLS, W_CELLS, [0.15, d], correction="none")
+    k = pp.k_function(CELLS, W_CELLS, [0.15, d, 0.2], correction="none")
     n = len(CELLS)
     assert k[1] - k[0] == pytest.approx(2 / (n * (n - 1)))
+
+
+def test_a_pair_at_exactly_r_max_is_not_counted_as_spatstat_closepairs():
+    # spatstat's closepairs keeps dx^2 + dy^2 < rmax^2 strictly: a pair at exactly the top of
+    # the r grid is left out of K(r_max), although it counts at any r_max beyond it.
+    pts = np.array([[0.2, 0.5], [0.5, 0.5], [0.9, 0.1]])
+    win = box(0.0, 0.0, 1.0, 1.0)
+    at_top = pp.k_function(pts, win, [0.1, 0.3], correction="none")
+    beyond = pp.k_function(pts, win, [0.1, 0.3, 0.31], correction="none")
+    assert at_top[-1] == 0.0
+    assert beyond[1] == pytest.approx(1 / 3) and beyond[2] == pytest.approx(1 / 3)
 
 
 def test_k_redwood_uncorrected_equals_brute_force():
