@@ -5,8 +5,10 @@ observation window is a shapely ``Polygon`` or ``MultiPolygon``, possibly
 irregular and with holes.  The module reproduces the conventions of the R
 package spatstat (Baddeley, Rubak & Turner 2015, *Spatial Point Patterns:
 Methodology and Applications with R*, CRC) so that its numbers can be checked
-against spatstat's published values; ``tests/test_pointpattern.py`` does so for
-the classic ``redwood`` and ``cells`` patterns.
+against spatstat's values; ``tests/test_pointpattern.py`` does so for the
+classic ``redwood`` and ``cells`` patterns and for the reference values that
+``scripts/spatstat_reference.R`` writes to ``tests/reference/spatstat``.  Cluster
+processes and calibrated Monte Carlo inference are in :mod:`aicluster.ppinference`.
 
 Contents
 --------
@@ -22,6 +24,13 @@ Contents
   edge-correction weights themselves.
 * :func:`global_envelope_test` -- MAD and DCLF global envelope tests
   (Diggle 1986; Loosmore & Ford 2006; Baddeley et al. 2014).
+* :func:`pair_correlation` -- g(r), Epanechnikov kernel, translation or isotropic
+  correction (spatstat's ``pcf``, with an exact kernel sum).
+* :func:`k_cross`, :func:`l_cross`, :func:`g_cross`, :func:`g_function` -- cross-type K/L
+  and nearest-neighbour G (Kaplan-Meier / border), as spatstat's ``Kcross``, ``Gcross``,
+  ``Gest``; :func:`clark_evans_cdf`, the Clark-Evans ``cdf`` correction.
+* :func:`intensity_at_points`, :func:`l_inhom` -- leave-one-out kernel intensity and the
+  inhomogeneous L.
 * :func:`mean_centre`, :func:`standard_distance`, :func:`convex_hull_area`,
   :func:`ripley_rasson_window` -- centrography and the Ripley & Rasson (1977)
   estimate of a convex domain.
@@ -67,7 +76,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.spatial import ConvexHull, QhullError, cKDTree
+from scipy.spatial import cKDTree
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -89,6 +98,16 @@ __all__ = [
     "standard_distance",
     "convex_hull_area",
     "ripley_rasson_window",
+    "pair_correlation",
+    "k_cross",
+    "l_cross",
+    "g_cross",
+    "g_function",
+    "default_r_g",
+    "clark_evans_cdf",
+    "intensity_at_points",
+    "l_inhom",
+    "PAIR_BUDGET",
 ]
 
 #: Upper clip for edge-correction weights, as spatstat.options("maxedgewt").
@@ -782,7 +801,7 @@ def _k_sums(
     Returns an (m, len(r)) array.  Only pairs with ``d_ij < max(r)`` are visited (spatstat's
     strict rule at the top of the grid), in chunks of at most :data:`PAIR_BUDGET` pairs.
     """
-    m, n, _ = patterns.shape
+    m = patterns.shape[0]
     flat = patterns.reshape(-1, 2)
     nr = len(r)
     acc = np.zeros(m * (nr + 1))
@@ -1060,12 +1079,24 @@ def standard_distance(points) -> float:
     return float(np.sqrt(np.mean(np.sum((pts - pts.mean(axis=0)) ** 2, axis=1))))
 
 
+@dataclass(frozen=True)
+class _Hull:
+    polygon: Polygon
+    vertices: np.ndarray  # indices of the hull vertices among the points
+    volume: float  # area (the name of scipy's ConvexHull attribute)
+
+
 def _hull(points):
+    """Convex hull by GEOS (fast for the small patterns of a Monte Carlo test; Qhull's setup
+    costs milliseconds per call).  Raises if the points are collinear or coincide."""
     pts = _as_points(points, min_n=3)
-    try:
-        return pts, ConvexHull(pts)
-    except QhullError as exc:
-        raise ValueError("points are collinear or degenerate; the convex hull has no area") from exc
+    hull = shapely.convex_hull(shapely.multipoints(pts))
+    if not isinstance(hull, Polygon) or hull.area <= 0:
+        raise ValueError("points are collinear or degenerate; the convex hull has no area")
+    ring = np.asarray(hull.exterior.coords)[:-1]
+    # a vertex is a point of the pattern; coincident points count once
+    idx = np.array([int(np.flatnonzero((pts == v).all(axis=1))[0]) for v in ring])
+    return pts, _Hull(hull, idx, float(hull.area))
 
 
 def ripley_rasson_window(points) -> Polygon:
@@ -1082,7 +1113,7 @@ def ripley_rasson_window(points) -> Polygon:
     n, m = len(pts), len(hull.vertices)
     if m >= n:
         raise ValueError("all points are hull vertices (m = n); the Ripley-Rasson estimate is undefined")
-    poly = Polygon(pts[hull.vertices])
+    poly = hull.polygon
     g = poly.centroid
     f = 1.0 / math.sqrt(1.0 - m / n)
     return affinity.scale(poly, f, f, origin=g)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import shapely
@@ -29,7 +29,9 @@ from scipy.optimize import minimize
 from . import pointpattern as pp
 
 __all__ = ["ClusterFit", "thomas_k", "matern_k", "fit_cluster", "simulate_cluster",
-           "mc_p_value", "mc_standard_error", "holm", "McTest", "sequential_mc_test"]
+           "mc_p_value", "mc_standard_error", "holm", "McTest", "sequential_mc_test",
+           "holm_family", "contrast", "estimated_window", "grid_in", "nearest_target_distance",
+           "distance_ratio"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -258,3 +260,102 @@ def sequential_mc_test(statistic: Callable, observed_pattern, simulate: Callable
         close = any(abs(test.p_value - t) < 2 * test.se for t in thresholds)
         if not close or len(sims) + nsim > max_nsim:
             return test
+
+
+def holm_family(tests: dict, rngs: dict, nsim: int = 999, max_nsim: int = 9999,
+                alpha: float = 0.05) -> dict:
+    """Run a family of Monte Carlo tests and adjust them by Holm, simulating more where a
+    verdict is not settled.
+
+    ``tests`` maps a key to ``(statistic, observed pattern, simulate, alternative)`` as in
+    :func:`sequential_mc_test`; ``rngs`` maps the same keys to generators.  Every test starts
+    with ``nsim`` simulations; then, while the Holm-adjusted p-value of a test is within two of
+    its standard errors (the raw SE times its Holm multiplier) of ``alpha``, that test gets
+    ``nsim`` more, up to ``max_nsim``.  Returns ``{key: McTest}``; adjust with :func:`holm`.
+    """
+    obs = {k: float(stat(pattern)) for k, (stat, pattern, _, _) in tests.items()}
+    sims = {k: [] for k in tests}
+
+    def extend(k):
+        stat, _, simulate, _ = tests[k]
+        sims[k].extend(float(stat(simulate(rngs[k]))) for _ in range(nsim))
+
+    for k in tests:
+        extend(k)
+    while True:
+        res = {k: McTest(obs[k], np.asarray(sims[k]), tests[k][3]) for k in tests}
+        keys = list(res)
+        p = np.array([res[k].p_value for k in keys])
+        adj = holm(p)
+        mult = len(p) - np.argsort(np.argsort(p, kind="stable"), kind="stable")
+        todo = [k for k, a, mu in zip(keys, adj, mult)
+                if abs(a - alpha) < 2 * mu * res[k].se and res[k].nsim + nsim <= max_nsim]
+        if not todo:
+            return res
+        for k in todo:
+            extend(k)
+
+
+# --------------------------------------------------------------------------------------------
+# Windows estimated from the pattern, and statistics that carry their window with them
+# --------------------------------------------------------------------------------------------
+
+
+def estimated_window(points, clip=None):
+    """The Ripley & Rasson (1977) estimate of the convex region the points come from
+    (:func:`aicluster.pointpattern.ripley_rasson_window`), intersected with ``clip``.
+
+    When every point is a hull vertex the estimate is undefined; the hull is then enlarged by
+    the factor of ``m = n - 1``, ``sqrt(n)``.  A test that uses this window must re-estimate it in every simulated pattern (pass a
+    statistic that calls this function to :func:`sequential_mc_test`), so that the null
+    distribution includes the choice of the window.  ``points`` should be distinct.
+    """
+    pts = np.asarray(points, dtype=float)
+    try:
+        win = pp.ripley_rasson_window(pts)
+    except ValueError:
+        # every point a hull vertex (m = n): the estimate is undefined; use the factor of
+        # m = n - 1, the largest defined one, rather than fail in a simulated pattern
+        from shapely import affinity
+        from shapely.geometry import MultiPoint
+        hull = MultiPoint([tuple(p) for p in pts]).convex_hull
+        f = math.sqrt(len(pts))
+        win = affinity.scale(hull, f, f, origin=hull.centroid)
+    if clip is not None:
+        win = shapely.make_valid(win.intersection(clip))
+        if win.geom_type == "GeometryCollection":
+            polys = [g for g in win.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
+            win = shapely.union_all(polys)
+    if win.is_empty or win.area <= 0:
+        raise ValueError("the estimated window is empty")
+    return win
+
+
+def grid_in(window, cell: float) -> np.ndarray:
+    """Centres of a square grid of ``cell`` units that fall inside ``window`` (quadrature)."""
+    xmin, ymin, xmax, ymax = window.bounds
+    xs = np.arange(xmin + cell / 2, xmax, cell)
+    ys = np.arange(ymin + cell / 2, ymax, cell)
+    gx, gy = np.meshgrid(xs, ys)
+    gx, gy = gx.ravel(), gy.ravel()
+    inside = shapely.contains_xy(window, gx, gy)
+    if not inside.any():
+        raise ValueError(f"no grid cell of {cell} fits in the window")
+    return np.column_stack([gx[inside], gy[inside]])
+
+
+def nearest_target_distance(points, targets) -> np.ndarray:
+    """Distance from each point to its nearest target (KD-tree)."""
+    from scipy.spatial import cKDTree
+
+    d, _ = cKDTree(np.asarray(targets, dtype=float)).query(np.asarray(points, dtype=float))
+    return d
+
+
+def distance_ratio(points, targets, window, cell: float = 50.0) -> float:
+    """Mean distance from the points to their nearest target, divided by the same mean over
+    the whole window (a ``cell`` grid): below 1 when the points sit closer to the targets than
+    the window's average place.  Dividing by the window's own average makes the statistic
+    comparable between a pattern and simulated patterns whose windows differ."""
+    own = nearest_target_distance(points, targets).mean()
+    return float(own / nearest_target_distance(grid_in(window, cell), targets).mean())

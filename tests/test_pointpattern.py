@@ -674,3 +674,39 @@ def test_sequential_test_stops_away_from_the_threshold():
     t = ppi.sequential_mc_test(lambda x: x, 1.645, lambda g: g.normal(), "greater", gen,
                                nsim=199, max_nsim=4000)
     assert abs(t.p_value - 0.05) >= 2 * t.se or t.nsim + 199 > 4000
+
+
+def test_estimated_window_is_the_ripley_rasson_hull_clipped():
+    gen = np.random.default_rng(2)
+    pts = pp.csr(box(0, 0, 10, 10), 30, gen)
+    clip = box(0, 0, 6, 10)
+    rr = pp.ripley_rasson_window(pts)
+    win = ppi.estimated_window(pts, clip)
+    assert win.area == pytest.approx(rr.intersection(clip).area)
+    # every point a hull vertex: the window is still defined (factor sqrt(n))
+    tri = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert ppi.estimated_window(tri).area == pytest.approx(0.5 * 3)
+
+
+def test_distance_ratio_is_one_for_the_window_average_and_small_near_targets():
+    win = box(0, 0, 100, 100)
+    targets = np.array([[50.0, 50.0]])
+    grid = ppi.grid_in(win, 1.0)
+    assert ppi.distance_ratio(grid, targets, win, cell=1.0) == pytest.approx(1.0)
+    near = targets + np.array([[1.0, 0.0], [0.0, 2.0]])
+    assert ppi.distance_ratio(near, targets, win, cell=1.0) < 0.05
+
+
+def test_holm_family_simulates_more_only_where_the_verdict_is_unsettled():
+    def normal(g):
+        return g.normal()
+
+    tests = {"far": (lambda x: x, 5.0, normal, "greater"),
+             "edge": (lambda x: x, 1.645, normal, "greater")}
+    rngs = {k: np.random.default_rng(i) for i, k in enumerate(tests)}
+    res = ppi.holm_family(tests, rngs, nsim=199, max_nsim=1990)
+    assert res["far"].nsim == 199
+    assert res["edge"].nsim > 199
+    adj = dict(zip(res, ppi.holm([t.p_value for t in res.values()])))
+    mult = 1  # 'edge' has the larger p, so Holm multiplies it by 1
+    assert abs(adj["edge"] - 0.05) >= 2 * mult * res["edge"].se or res["edge"].nsim + 199 > 1990
