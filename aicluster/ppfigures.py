@@ -177,7 +177,8 @@ def _curve_panels(panels, ylabel: str, xlabel: str, null_label: str, critical_la
     if not panels:
         raise ValueError("need at least one panel")
     # each panel on its own y scale: a shared axis flattens the panels that carry the result
-    fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.6), squeeze=False)
+    width = max(5.0, 3.4 * len(panels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.6), squeeze=False)
     axes = axes[0]
     for ax, pan in zip(axes, panels):
         lo, hi = np.percentile(pan.simulated, [2.5, 97.5], axis=0)

@@ -106,7 +106,9 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
     The isotropic K estimate on ``r`` (default: spatstat's 513-value grid) is compared with the
     model's K on ``rmin <= r <= rmax`` (default: the second grid value to the last) through
     ``sum |K_obs^q - K_model^q|^p`` (spatstat's ``q = 1/4, p = 2``), minimised over
-    ``log kappa, log scale`` by Nelder-Mead from several starting scales.  ``mu = lambda /
+    ``log kappa, log scale`` by Nelder-Mead from several starting scales, within ``kappa <=
+    1000 lambda`` and ``rmax / 1000 <= scale <= 10 rmax`` (a fit outside has degenerated to
+    Poisson or to one cluster).  ``mu = lambda /
     kappa`` with ``lambda = n / |W|``.
     """
     key = _model(model)
@@ -123,6 +125,10 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
 
     def objective(theta):
         kappa, scale = np.exp(theta)
+        # keep to models that are cluster processes of this pattern: at most 1000 parents per
+        # point (beyond, it is Poisson) and a scale between 1/1000 and 10 times rmax
+        if kappa > 1000 * lam or not 1e-3 * hi <= scale <= 10 * hi:
+            return np.inf
         return contrast(kk, rr, key, kappa, scale, q, p)
 
     best = None
@@ -164,6 +170,9 @@ def simulate_cluster(fit: ClusterFit, window, rng=None, n: int | None = None,
     xmin, ymin, xmax, ymax = win.bounds
     lo, hi = np.array([xmin - pad, ymin - pad]), np.array([xmax + pad, ymax + pad])
     area = float(np.prod(hi - lo))
+    if fit.kappa * area > 1e7:
+        raise ValueError(f"{fit.kappa * area:.3g} expected parents: not a cluster process to "
+                         "simulate")
     for _ in range(max_tries):
         k = rng.poisson(fit.kappa * area)
         parents = rng.uniform(lo, hi, size=(k, 2))

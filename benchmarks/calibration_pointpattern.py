@@ -14,7 +14,8 @@ simulations, p-value) on patterns whose truth is known:
   tests.
 
 Writes ``benchmarks/results/pointpattern_calibration.json``, which the chapter reads.
-Run: ``python benchmarks/calibration_pointpattern.py`` (about 15 minutes on one core).
+Run: ``python benchmarks/calibration_pointpattern.py`` (about 20 minutes on one core), or in
+parallel: ``--part=0/2`` and ``--part=1/2`` in two processes, then the plain command to collect.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from aicluster import ppinference as ppi  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "pointpattern_calibration.json"
 SEED = 20261129
-NREP = 300       # repetitions of the whole procedure per scenario
+NREP = 200       # repetitions of the whole procedure per scenario
 NSIM = 99        # null simulations inside each repetition
 R_WALK = np.arange(0.0, 1500.0 + 1e-9, 25.0)
 TIGHT_SCALE_M = 150.0   # sigma of the tighter Thomas clusters (power of the clustering tests)
@@ -96,7 +97,19 @@ def main():
     stats, core_of = statistics(hd, inst)
     D = core_of(loc)
     fit = ppi.fit_cluster(loc, D, "thomas", r=R_WALK)
-    rng = np.random.default_rng(SEED)
+    # ``--part k/m`` runs every m-th row (from row k) into its own file, so that m processes
+    # can share the work; a run without it collects their rows (and those of an interrupted
+    # run with the same settings) and computes only what is missing.
+    part = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--part=")), None)
+    k_part, m_part = (int(v) for v in part.split("/")) if part else (0, 1)
+    out = OUT.with_suffix(f".part{k_part}.json") if part else OUT
+    done = {}
+    for f in [OUT, *sorted(OUT.parent.glob(OUT.stem + ".part*.json"))]:
+        if f.exists():
+            old = json.loads(f.read_text(encoding="utf-8"))
+            if (old.get("nrep"), old.get("nsim"), old.get("seed")) == (NREP, NSIM, SEED):
+                done |= old.get("scenarios", {})
+    row = -1
     def csr_null(w, x):
         return lambda g: pp.csr(w, n, g)
 
@@ -123,18 +136,29 @@ def main():
                "tight_scale_m": TIGHT_SCALE_M, "attraction_b_m": ATTRACTION_B_M,
                "fit": {"kappa_per_km2": fit.kappa * 1e6, "scale_m": fit.scale, "mu": fit.mu},
                "scenarios": {}}
-    for name, draw in scenarios.items():
-        for test, null_name in plan[name]:
+    for s_index, (name, draw) in enumerate(scenarios.items()):
+        for t_index, (test, null_name) in enumerate(plan[name]):
+            key = f"{name}/{test}/{null_name}"
+            row += 1
+            if part and row % m_part != k_part:
+                continue
+            if key in done:
+                results["scenarios"][key] = done[key]
+                continue
+            rng = np.random.default_rng([SEED, s_index, t_index])  # one stream per row
             stat, alt = stats[test]
             null = csr_null if null_name == "csr" else cluster_null
             nrep = NREP if null_name == "csr" else NREP // 3
             t0 = time.perf_counter()
             ps = [procedure_p(draw(rng), stat, alt, core_of, null, rng) for _ in range(nrep)]
-            key = f"{name}/{test}/{null_name}"
-            results["scenarios"][key] = rate(ps) | {"seconds": time.perf_counter() - t0}
+            results["scenarios"][key] = rate(ps) | {"seconds": round(time.perf_counter() - t0)}
             print(key, results["scenarios"][key], flush=True)
-    OUT.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
-    print("written", OUT)
+            out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
+    if not part:
+        for f in OUT.parent.glob(OUT.stem + ".part*.json"):
+            f.unlink()
+    print("written", out)
 
 
 if __name__ == "__main__":
