@@ -214,7 +214,7 @@ def cross_g_figure(panels):
     institute, against the central 95 % of simulated curves, one :class:`CurvePanel` per null
     model."""
     return _curve_panels(panels, "share within the distance",
-                         "distance to nearest university or institute (m)",
+                         "distance to nearest institution (m)",
                          "central 95 % of null curves", step=True)
 
 

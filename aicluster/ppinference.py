@@ -129,7 +129,8 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
         # point (beyond, it is Poisson) and a scale between 1/1000 and 10 times rmax
         if kappa > 1000 * lam or not 1e-3 * hi <= scale <= 10 * hi:
             return np.inf
-        return contrast(kk, rr, key, kappa, scale, q, p)
+        value = contrast(kk, rr, key, kappa, scale, q, p)
+        return value if np.isfinite(value) else np.inf
 
     best = None
     for frac in (0.05, 0.1, 0.2, 0.4):
@@ -139,6 +140,9 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
         if best is None or res.fun < best.fun:
             best = res
     kappa, scale = np.exp(best.x)
+    if not np.isfinite(best.fun) or kappa > 1000 * lam or not 1e-3 * hi <= scale <= 10 * hi:
+        raise ValueError("the minimum-contrast fit degenerated (no cluster process fits the "
+                         "pattern better than a Poisson one)")
     return ClusterFit(key, float(kappa), float(scale), float(lam / kappa), float(best.fun))
 
 

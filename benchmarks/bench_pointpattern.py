@@ -28,7 +28,7 @@ square, spatstat's default r grid (513 values to ``rmax.rule``), 999 simulations
 n = 5,000, where one spatstat run takes minutes; the ratio is per simulation either way).  Each
 measurement runs in its own process under ``/usr/bin/time``, which gives its wall time and peak
 memory (maximum resident set size, the interpreter included).  Writes
-benchmarks/results/pointpattern_spatstat.json with the ratios and the growth exponent of the
+benchmarks/pointpattern_spatstat.json (committed) with the ratios and the growth exponent of the
 time with n (slope of log time on log n).
 
 Run: ``python benchmarks/bench_pointpattern.py`` (``make bench``);
@@ -134,7 +134,7 @@ def pointpats_global(points, window, r, n_jobs: int, repeats: int):
     }
 
 
-SPATSTAT_OUT = ROOT / "benchmarks" / "results" / "pointpattern_spatstat.json"
+SPATSTAT_OUT = ROOT / "benchmarks" / "pointpattern_spatstat.json"
 SPATSTAT_NS = (50, 200, 1000, 5000)
 
 PY_SNIPPET = """

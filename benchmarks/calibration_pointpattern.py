@@ -13,7 +13,7 @@ simulations, p-value) on patterns whose truth is known:
   attracted to the institutions (density proportional to exp(-distance / b)) for the proximity
   tests.
 
-Writes ``benchmarks/results/pointpattern_calibration.json``, which the chapter reads.
+Writes ``benchmarks/pointpattern_calibration.json``, which the chapter reads.
 Run: ``python benchmarks/calibration_pointpattern.py`` (about 20 minutes on one core), or in
 parallel: ``--part=0/2`` and ``--part=1/2`` in two processes, then the plain command to collect.
 """
@@ -35,7 +35,8 @@ from aicluster import geo, haidian  # noqa: E402
 from aicluster import pointpattern as pp  # noqa: E402
 from aicluster import ppinference as ppi  # noqa: E402
 
-OUT = ROOT / "benchmarks" / "results" / "pointpattern_calibration.json"
+OUT = ROOT / "benchmarks" / "pointpattern_calibration.json"
+PARTS = ROOT / "benchmarks" / "results"  # scratch files of parallel parts (not committed)
 SEED = 20261129
 NREP = 200       # repetitions of the whole procedure per scenario
 NSIM = 99        # null simulations inside each repetition
@@ -102,9 +103,10 @@ def main():
     # run with the same settings) and computes only what is missing.
     part = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("--part=")), None)
     k_part, m_part = (int(v) for v in part.split("/")) if part else (0, 1)
-    out = OUT.with_suffix(f".part{k_part}.json") if part else OUT
+    PARTS.mkdir(parents=True, exist_ok=True)
+    out = PARTS / f"{OUT.stem}.part{k_part}.json" if part else OUT
     done = {}
-    for f in [OUT, *sorted(OUT.parent.glob(OUT.stem + ".part*.json"))]:
+    for f in [OUT, *sorted(PARTS.glob(OUT.stem + ".part*.json"))]:
         if f.exists():
             old = json.loads(f.read_text(encoding="utf-8"))
             if (old.get("nrep"), old.get("nsim"), old.get("seed")) == (NREP, NSIM, SEED):
@@ -114,7 +116,10 @@ def main():
         return lambda g: pp.csr(w, n, g)
 
     def cluster_null(w, x):  # the process is refitted to each pattern, as in the chapter
-        f = ppi.fit_cluster(x, w, "thomas", r=R_WALK)
+        try:
+            f = ppi.fit_cluster(x, w, "thomas", r=R_WALK)
+        except ValueError:  # no cluster process fits better than Poisson: the null is CSR
+            return csr_null(w, x)
         return lambda g: ppi.simulate_cluster(f, w, g, n=n)
 
     scenarios = {
@@ -156,7 +161,7 @@ def main():
             out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     out.write_text(json.dumps(results, indent=1) + "\n", encoding="utf-8")
     if not part:
-        for f in OUT.parent.glob(OUT.stem + ".part*.json"):
+        for f in PARTS.glob(OUT.stem + ".part*.json"):
             f.unlink()
     print("written", out)
 
