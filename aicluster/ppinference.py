@@ -107,8 +107,8 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
     model's K on ``rmin <= r <= rmax`` (default: the second grid value to the last) through
     ``sum |K_obs^q - K_model^q|^p`` (spatstat's ``q = 1/4, p = 2``), minimised over
     ``log kappa, log scale`` by Nelder-Mead from several starting scales, within ``kappa <=
-    1000 lambda`` and ``rmax / 1000 <= scale <= 10 rmax`` (a fit outside has degenerated to
-    Poisson or to one cluster).  ``mu = lambda /
+    100 lambda`` and ``rmax / 1000 <= scale <= 2 rmax``; a fit that ends on those bounds has
+    degenerated (to Poisson, or to one cluster filling the window) and raises ValueError.  ``mu = lambda /
     kappa`` with ``lambda = n / |W|``.
     """
     key = _model(model)
@@ -125,9 +125,10 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
 
     def objective(theta):
         kappa, scale = np.exp(theta)
-        # keep to models that are cluster processes of this pattern: at most 1000 parents per
-        # point (beyond, it is Poisson) and a scale between 1/1000 and 10 times rmax
-        if kappa > 1000 * lam or not 1e-3 * hi <= scale <= 10 * hi:
+        # keep to models that are cluster processes of this pattern: at most 100 parents per
+        # point (beyond, it is Poisson) and a scale between 1/1000 and 2 times rmax (beyond,
+        # one cluster fills the window)
+        if kappa > 100 * lam or not 1e-3 * hi <= scale <= 2 * hi:
             return np.inf
         value = contrast(kk, rr, key, kappa, scale, q, p)
         return value if np.isfinite(value) else np.inf
@@ -140,7 +141,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
         if best is None or res.fun < best.fun:
             best = res
     kappa, scale = np.exp(best.x)
-    if not np.isfinite(best.fun) or kappa > 1000 * lam or not 1e-3 * hi <= scale <= 10 * hi:
+    if not np.isfinite(best.fun) or kappa > 100 * lam or not 1e-3 * hi <= scale <= 2 * hi:
         raise ValueError("the minimum-contrast fit degenerated (no cluster process fits the "
                          "pattern better than a Poisson one)")
     return ClusterFit(key, float(kappa), float(scale), float(lam / kappa), float(best.fun))
