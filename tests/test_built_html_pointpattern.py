@@ -82,7 +82,8 @@ def test_glued_p_values_and_verdicts_are_in_the_prose(chapter):
                 "sens_prox_cluster_words", "seeds_sentence", "db_sentence"):
         assert values[key] in text, key
     for key in ("ties_sentence", "db_tie_sentence"):  # sentences pasted as Markdown
-        assert values[key] in text, key
+        rendered = re.sub(r"\\(.)", r"\1", values[key])  # escaped names render plain
+        assert rendered in text, key
     # generated sentences read as English at any value
     assert "(s)" not in text
     assert not re.search(r"ranges from (\d+) to \1\b", text)
