@@ -8,12 +8,10 @@ analyses window by window and turn the results into its tables and glued values 
 the sites' GeoDataFrames where names or coordinate sources are needed); its figures are drawn
 by :mod:`aicluster.ppfigures`.
 
-Monte Carlo conventions, used throughout:
-
-* one-sided p-value ``p = (1 + #{T_sim <= T_obs}) / (N + 1)`` for "smaller than chance"
-  (closer, more clustered) and ``(1 + #{T_sim >= T_obs}) / (N + 1)`` for "larger";
-* standardised effect size ``(T_obs - mean(T_sim)) / sd(T_sim)`` (``ddof=1``);
-* every random draw takes a seed or a ``numpy.random.Generator``, so results are reproducible.
+The tests of the chapter are composed in the chapter itself from the statistics library
+(:mod:`aicluster.pointpattern`, :mod:`aicluster.ppinference`); what remains here is the data
+handling (coincident points, windows, displacement within precision discs), density-based
+clustering, kernel density and centrography, and the tables and glued values of those sections.
 """
 from __future__ import annotations
 
@@ -31,6 +29,8 @@ from shapely.geometry import MultiPolygon, Polygon
 
 from . import evidence, haidian
 from . import pointpattern as pp
+from . import ppinference as ppi
+from .display import md_literal
 from .geo import METRIC, WGS84
 
 #: Points closer than this (metres) are treated as one location.
@@ -158,20 +158,6 @@ def buffer_window(places, radius: float, district) -> Polygon | MultiPolygon:
 # --------------------------------------------------------------------------------------------
 
 
-def mc_p_value(observed: float, simulated, alternative: str = "less") -> float:
-    """Monte Carlo p-value ``(1 + #{sim <= obs}) / (N + 1)`` ("less") or with ``>=`` ("greater")."""
-    sims = np.asarray(simulated, dtype=float).reshape(-1)
-    if sims.size == 0:
-        raise ValueError("need at least one simulated value")
-    if alternative == "less":
-        count = np.sum(sims <= observed)
-    elif alternative == "greater":
-        count = np.sum(sims >= observed)
-    else:
-        raise ValueError(f"alternative must be 'less' or 'greater', got {alternative!r}")
-    return float((1 + count) / (sims.size + 1))
-
-
 def effect_size(observed: float, simulated) -> float:
     """Standardised effect size ``(obs - mean(sim)) / sd(sim)``; NaN if the sims do not vary."""
     sims = np.asarray(simulated, dtype=float).reshape(-1)
@@ -179,11 +165,6 @@ def effect_size(observed: float, simulated) -> float:
         return float("nan")
     sd = sims.std(ddof=1)
     return float((observed - sims.mean()) / sd) if sd > 0 else float("nan")
-
-
-def verdict(p_value: float, significant: str, not_significant: str, alpha: float = 0.05) -> str:
-    """The words for a result: ``significant`` if ``p < alpha``, else ``not_significant``."""
-    return significant if p_value < alpha else not_significant
 
 
 # --------------------------------------------------------------------------------------------
@@ -243,35 +224,8 @@ def proximity_test(site_distances, null: np.ndarray, statistic: str = "mean") ->
     obs = float(func(d))
     sims = func(null, axis=1)
     med = float(np.median(sims))
-    return ProximityTest(statistic, obs, sims, mc_p_value(obs, sims, "less"), med,
+    return ProximityTest(statistic, obs, sims, ppi.mc_p_value(obs, sims, "less"), med,
                          obs / med, effect_size(obs, sims), d.size, len(sims))
-
-
-def distance_cdf(distances, grid) -> np.ndarray:
-    """Empirical CDF ``F(d) = share of distances <= d`` at each ``grid`` value, per row."""
-    d = np.sort(np.asarray(distances, dtype=float), axis=-1)
-    grid = np.asarray(grid, dtype=float)
-    if d.ndim == 1:
-        return np.searchsorted(d, grid, side="right") / d.size
-    return np.array([np.searchsorted(row, grid, side="right") for row in d]) / d.shape[1]
-
-
-def cdf_envelope(null: np.ndarray, grid, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise envelope of the simulated CDFs: the central ``level`` range at each distance."""
-    cdfs = distance_cdf(null, grid)
-    tail = 100 * (1 - level) / 2
-    return np.percentile(cdfs, tail, axis=0), np.percentile(cdfs, 100 - tail, axis=0)
-
-
-def mad_critical_value(t_sim, alpha: float = 0.05) -> float:
-    """Critical value of a global MAD test: the k-th largest simulated statistic, k =
-    floor(alpha (N + 1)).  ``p = (1 + #{T_sim >= T_obs}) / (N + 1) <= alpha`` exactly when
-    ``T_obs`` exceeds it, so ``r ± critical value`` is the global envelope of L(r)."""
-    t = np.sort(np.asarray(t_sim, dtype=float))[::-1]
-    k = int(math.floor(alpha * (t.size + 1) + 1e-9))
-    if k < 1:
-        raise ValueError(f"alpha = {alpha} needs at least {math.ceil(1 / alpha) - 1} simulations")
-    return float(t[k - 1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,59 +258,6 @@ def displace_within_precision(points, radii, window, rng=None, max_rounds: int =
     raise RuntimeError(f"{todo.size} point(s) could not be placed inside the window")
 
 
-def robustness(p_values, alpha: float = 0.05, agree: float = 0.95) -> str:
-    """Classify a result across displaced copies: ``"robust"`` if at least ``agree`` of the
-    p-values are below ``alpha``, ``"absent"`` if at least ``agree`` are not, else ``"fragile"``
-    (the coordinates are not precise enough to decide)."""
-    share = float(np.mean(np.asarray(p_values, dtype=float) < alpha))
-    if share >= agree:
-        return "robust"
-    if share <= 1 - agree:
-        return "absent"
-    return "fragile"
-
-
-def l_statistic(points, window, r=R_WALK, test: str = "mad") -> float:
-    """The two-sided global-test statistic of ``L(r) - r`` (isotropic correction), as in
-    :func:`aicluster.pointpattern.global_envelope_test` with ``use_theo=True``."""
-    r = np.asarray(r, dtype=float)
-    dev = np.abs(pp.l_function(points, window, r, "isotropic") - r)
-    if test == "mad":
-        return float(dev.max())
-    if test == "dclf":
-        return float((r[-1] - r[0]) * np.mean(dev**2))
-    raise ValueError(f"test must be 'mad' or 'dclf', got {test!r}")
-
-
-def displacement_sensitivity(points, radii, window, targets, nrep: int = 100, nsim: int = 999,
-                             r=R_WALK, rng=None) -> pd.DataFrame:
-    """Re-run the Clark-Evans, L (MAD) and proximity tests on ``nrep`` displaced copies.
-
-    Each replicate moves every point uniformly within its precision disc
-    (:func:`displace_within_precision`).  Under CSR with the window and n fixed the null
-    distributions do not depend on the observed pattern, so they are simulated once (``nsim``
-    patterns) and shared by all replicates.  Returns one row per replicate with each statistic
-    and its p-value.
-    """
-    pts = _xy(points)
-    check_window(window)
-    rng = np.random.default_rng(rng)
-    reps = [displace_within_precision(pts, radii, window, rng) for _ in range(nrep)]
-    ce_null = pp.clark_evans_test(reps[0], window, nsim=nsim, rng=rng).simulated
-    l_null = pp.global_envelope_test(reps[0], window, r=r, nsim=nsim, rng=rng, test="mad",
-                                     correction="isotropic").T_sim
-    prox_null = null_distances(targets, window, len(pts), nsim, rng)
-    rows = []
-    for k, rep in enumerate(reps):
-        ce = pp.clark_evans(rep, window).R
-        l_mad = l_statistic(rep, window, r, "mad")
-        prox = proximity_test(nearest_distances(rep, targets), prox_null, "mean")
-        rows.append({"replicate": k, "ce_R": ce, "ce_p": mc_p_value(ce, ce_null, "less"),
-                     "l_mad": l_mad, "l_p": mc_p_value(l_mad, l_null, "greater"),
-                     "mean_distance_m": prox.observed, "proximity_p": prox.p_value})
-    return pd.DataFrame(rows)
-
-
 # --------------------------------------------------------------------------------------------
 # Synthetic patterns (for tests and for the power check)
 # --------------------------------------------------------------------------------------------
@@ -381,7 +282,7 @@ def clark_evans_power(window, n: int, parents: int, radius: float, nrep: int = 2
     hits = 0
     for _ in range(nrep):
         r_obs = pp.clark_evans(matern_cluster(window, n, parents, radius, rng), window).R
-        hits += mc_p_value(r_obs, null, "less") < alpha
+        hits += ppi.mc_p_value(r_obs, null, "less") < alpha
     return hits / nrep
 
 
@@ -563,43 +464,13 @@ def subsample_centrography(points, m: int, nsub: int = 999, rng=None) -> pd.Data
 # ``numpy.random.default_rng([*seed, ...])`` with the window's position appended, so one chapter
 # seed gives each analysis and window its own reproducible stream.
 
-#: The words for a Clark-Evans, L-function and proximity result (significant, not significant).
-CE_WORDS = ("more clustered than random points", "not distinguishable from random points")
-L_WORDS = ("clustered", "not distinguishable from random")
-PROXIMITY_WORDS = ("closer to the universities and institutes than random points",
-                   "not closer to the universities and institutes than random points")
-#: The tests re-run on displaced copies (columns of :func:`displacement_sensitivity`).
-SENSITIVITY_TESTS = {"ce_p": "Clark–Evans", "l_p": "L function (MAD)",
-                     "proximity_p": "Proximity (mean)"}
-#: What each :func:`robustness` class says about a result.
-ROBUSTNESS_WORDS = {"robust": "holds in almost every copy", "absent": "fails in almost every copy",
-                    "fragile": "depends on where exactly the buildings stand"}
 
 BUILDINGS_FORMATS = {"Distance (m)": "{:,.0f}"}
-CLARK_EVANS_FORMATS = {"R": "{:.2f}", "Mean NN distance (m)": "{:,.0f}", "p (clustered)": "{:.3f}",
-                       "Effect size": "{:+.2f}"}
-L_FUNCTION_FORMATS = {"MAD T (m)": "{:,.0f}", "MAD p": "{:.3f}", "DCLF p": "{:.3f}",
-                      "Effect size (DCLF)": "{:+.2f}", "Max L(r) − r (m)": "{:,.0f}",
-                      "at r (m)": "{:,.0f}", "MAD p, with ties": "{:.3f}"}
-PROXIMITY_FORMATS = {"Observed (m)": "{:,.0f}", "Null median (m)": "{:,.0f}", "Ratio": "{:.2f}",
-                     "p (closer)": "{:.3f}", "Effect size": "{:+.2f}"}
-SENSITIVITY_FORMATS = {"Median p": "{:.3f}", "Min p": "{:.3f}", "Max p": "{:.3f}",
-                       "Share p < 0.05": "{:.0%}"}
 DBSCAN_FORMATS = {"eps (m)": "{:,.0f}"}
 
 
-def _stream(seed, *extra) -> np.random.Generator:
-    return np.random.default_rng([*np.atleast_1d(seed).tolist(), *extra])
 
 
-def _check_windows(windows) -> dict:
-    if not windows:
-        raise ValueError("need at least one study window")
-    for key, (name, window) in windows.items():
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"window {key!r} needs a display name")
-        check_window(window)
-    return windows
 
 
 # --- the points ------------------------------------------------------------------------------
@@ -628,9 +499,11 @@ def ties_sentence(sites, places) -> str:
     if not groups:
         return "No two buildings share a coordinate in the current data"
     big = max(groups, key=len)
-    return (f"{sum(len(g) for g in groups)} buildings share {len(groups)} location(s); "
-            f"the largest group, {len(big)} buildings, sits on one estimated point"
-            f"{md_literal(shared_point_name(pts[big[0]], places, sites))}")  # names from data
+    where = md_literal(shared_point_name(pts[big[0]], places, sites))
+    if len(groups) == 1:
+        return f"{len(big)} buildings share one estimated point{where}"
+    return (f"{sum(len(g) for g in groups)} buildings share {len(groups)} locations; "
+            f"the largest group, {len(big)} buildings, sits on one estimated point{where}")
 
 
 def points_glue(sites, institutions, places) -> dict:
@@ -690,218 +563,13 @@ def windows_glue(windows, points, buffer_m: float) -> dict:
 # --- Clark-Evans -----------------------------------------------------------------------------
 
 
-def clark_evans_by_window(windows, points, nsim: int, seed) -> pd.DataFrame:
-    """Clark-Evans Monte Carlo test of the distinct locations and of the recorded points (ties
-    included) in each window; stream ``[*seed, window number, n]``.  One row per test."""
-    pts = _xy(points)
-    locations, _ = distinct_locations(pts)
-    rows = []
-    for w, (key, (name, window)) in enumerate(_check_windows(windows).items()):
-        for tied, label, p in ((False, "distinct locations", locations),
-                               (True, "as recorded, with ties", pts)):
-            t = pp.clark_evans_test(p, window, nsim=nsim, rng=_stream(seed, w, len(p)))
-            rows.append({"key": key, "window": name, "tied": tied, "n": len(p),
-                         "points": f"{len(p)} {label}", "R": t.R,
-                         "mean_nnd": pp.clark_evans(p, window).mean_nnd,
-                         "p": t.p_value, "effect_size": t.effect_size})
-    return pd.DataFrame(rows)
-
-
-def clark_evans_table(ce: pd.DataFrame) -> pd.DataFrame:
-    return ce[["window", "points", "R", "mean_nnd", "p", "effect_size"]].rename(columns={
-        "window": "Window", "points": "Points", "mean_nnd": "Mean NN distance (m)",
-        "p": "p (clustered)", "effect_size": "Effect size"})
-
-
-def clark_evans_glue(ce: pd.DataFrame) -> dict:
-    """``ce_<window>[_ties]_{R,p,es,words}``, then the two sentences (Markdown) on ties and on
-    whether the window changes the verdict."""
-    out = {}
-    for row in ce.itertuples():
-        tag = f"ce_{row.key}" + ("_ties" if row.tied else "")
-        out |= {f"{tag}_R": row.R, f"{tag}_p": row.p, f"{tag}_es": row.effect_size,
-                f"{tag}_words": verdict(row.p, *CE_WORDS)}
-    distinct, recorded = ce[~ce["tied"]], ce[ce["tied"]]
-    core = recorded[recorded["key"] == "core"].iloc[0]
-    has_ties = (recorded["n"].to_numpy() > distinct["n"].to_numpy()).any()
-    out["ce_ties_sentence"] = (
-        "The rows “as recorded, with ties” show the artefact: counting the tied buildings "
-        "separately puts zeros among the nearest-neighbour distances and pulls R down to "
-        f"{core.R:.2f} in the core (p = {core.p:.3f}). That is a property of the shared "
-        "coordinate, not of the buildings." if has_ties else
-        "Without ties the two rows of each window are the same pattern.")
-    same = len({verdict(p, 1, 0) for p in distinct["p"]}) == 1
-    out["ce_null_sentence"] = ("Here the null model does not change the verdict." if same
-                               else "The null model changes the answer.")
-    return out
-
-
 # --- the L function --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class WindowLFunction:
-    """Global envelope tests of L(r) in one window: MAD and DCLF for the distinct locations,
-    MAD for the recorded points with their ties, and the global 5 % MAD critical value."""
-
-    name: str
-    mad: pp.GlobalEnvelopeTest
-    dclf: pp.GlobalEnvelopeTest
-    ties: pp.GlobalEnvelopeTest
-    critical: float
-    n_locations: int
-    n_recorded: int
-
-    @property
-    def excess(self) -> np.ndarray:
-        """L(r) - r of the distinct locations."""
-        return self.mad.observed - self.mad.r
-
-    @property
-    def effect_size(self) -> float:
-        """The standardised DCLF statistic."""
-        return effect_size(self.dclf.T_obs, self.dclf.T_sim)
-
-
-def l_function_by_window(windows, points, nsim: int, seed, ties_seed, r=R_WALK) -> dict:
-    """:class:`WindowLFunction` per window; streams ``[*seed, w]`` (the MAD and DCLF tests of
-    the locations share one) and ``[*ties_seed, w]`` (the recorded points)."""
-    pts = _xy(points)
-    locations, _ = distinct_locations(pts)
-    out = {}
-    for w, (key, (name, window)) in enumerate(_check_windows(windows).items()):
-        mad, dclf = (pp.global_envelope_test(locations, window, r=r, nsim=nsim,
-                                             rng=_stream(seed, w), test=test)
-                     for test in ("mad", "dclf"))
-        ties = pp.global_envelope_test(pts, window, r=r, nsim=nsim, rng=_stream(ties_seed, w),
-                                       test="mad")
-        out[key] = WindowLFunction(name, mad, dclf, ties, mad_critical_value(mad.T_sim),
-                                   len(locations), len(pts))
-    return out
-
-
-def l_function_table(lf: dict) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "Window": res.name, "MAD T (m)": res.mad.T_obs, "MAD p": res.mad.p_value,
-        "DCLF p": res.dclf.p_value, "Effect size (DCLF)": res.effect_size,
-        "Max L(r) − r (m)": res.excess.max(), "at r (m)": res.mad.r[np.argmax(res.excess)],
-        "MAD p, with ties": res.ties.p_value} for res in lf.values()])
-
-
-def l_function_glue(lf: dict) -> dict:
-    """``l_<window>_{mad_p,dclf_p,es,excess,excess_r,ties_p,words}``, ``r_max`` and the
-    sentence (Markdown) on what the ties do in the core."""
-    out = {}
-    for key, res in lf.items():
-        out |= {f"l_{key}_mad_p": res.mad.p_value, f"l_{key}_dclf_p": res.dclf.p_value,
-                f"l_{key}_es": res.effect_size, f"l_{key}_excess": res.excess.max(),
-                f"l_{key}_excess_r": res.mad.r[np.argmax(res.excess)],
-                f"l_{key}_ties_p": res.ties.p_value,
-                f"l_{key}_words": verdict(max(res.mad.p_value, res.dclf.p_value), *L_WORDS)}
-    core = lf["core"]
-    out["r_max"] = core.mad.r[-1]
-    out["l_ties_sentence"] = (
-        f"With the ties counted, the MAD test gives p = {core.ties.p_value:.3f} in the core: "
-        "K counts every tied pair at r = 0, and the curve starts above zero."
-        if core.n_recorded > core.n_locations else
-        "There are no ties, so the orange and blue curves coincide.")
-    return out
 
 
 # --- proximity -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, eq=False)
-class WindowProximity:
-    """The proximity tests in one window: the sites' distances to the nearest institution, the
-    (nsim, n) distances of random points, and the mean and median tests."""
-
-    name: str
-    site_distances: np.ndarray
-    null: np.ndarray
-    tests: dict
-
-
-def proximity_by_window(windows, targets, site_distances, nsim: int, seed) -> dict:
-    """:class:`WindowProximity` per window; stream ``[*seed, w]``."""
-    d = np.asarray(site_distances, dtype=float).reshape(-1)
-    out = {}
-    for w, (key, (name, window)) in enumerate(_check_windows(windows).items()):
-        null = null_distances(targets, window, d.size, nsim, _stream(seed, w))
-        out[key] = WindowProximity(name, d, null, {s: proximity_test(d, null, s)
-                                                   for s in ("mean", "median")})
-    return out
-
-
-def proximity_table(prox: dict) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "Window": res.name, "Statistic": stat, "Observed (m)": t.observed,
-        "Null median (m)": t.null_median, "Ratio": t.ratio, "p (closer)": t.p_value,
-        "Effect size": t.effect_size} for res in prox.values() for stat, t in res.tests.items()])
-
-
-def proximity_glue(prox: dict) -> dict:
-    """``prox_<window>_<mean|median>_{obs,null,ratio,p,es,words}``."""
-    out = {}
-    for key, res in prox.items():
-        for stat, t in res.tests.items():
-            tag = f"prox_{key}_{stat}"
-            out |= {f"{tag}_obs": t.observed, f"{tag}_null": t.null_median,
-                    f"{tag}_ratio": t.ratio, f"{tag}_p": t.p_value, f"{tag}_es": t.effect_size,
-                    f"{tag}_words": verdict(t.p_value, *PROXIMITY_WORDS)}
-    return out
-
-
 # --- sensitivity to the coordinates ----------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class WindowSensitivity:
-    """:func:`displacement_sensitivity` in one window (one row per displaced copy)."""
-
-    name: str
-    copies: pd.DataFrame
-    n_points: int
-
-
-def sensitivity_by_window(windows, points, radii, targets, nrep: int, nsim: int, seed) -> dict:
-    """:class:`WindowSensitivity` per window; stream ``[*seed, w]``."""
-    pts = _xy(points)
-    return {key: WindowSensitivity(name, displacement_sensitivity(
-                pts, radii, window, targets, nrep=nrep, nsim=nsim, rng=_stream(seed, w)), len(pts))
-            for w, (key, (name, window)) in enumerate(_check_windows(windows).items())}
-
-
-def _sensitivity_rows(sens: dict):
-    for key, res in sens.items():
-        for col, test in SENSITIVITY_TESTS.items():
-            p = res.copies[col]
-            yield key, res.name, col, test, p, float(np.mean(p < 0.05)), robustness(p)
-
-
-def sensitivity_table(sens: dict) -> pd.DataFrame:
-    return pd.DataFrame([{
-        "Window": name, "Test": test, "Median p": p.median(), "Min p": p.min(), "Max p": p.max(),
-        "Share p < 0.05": share, "Verdict": robust}
-        for _, name, _, test, p, share, robust in _sensitivity_rows(sens)])
-
-
-def sensitivity_glue(sens: dict) -> dict:
-    """``sens_<window>_<ce|l|proximity>_{median,min,max,share,words}`` (share in %)."""
-    out = {}
-    for key, _, col, _, p, share, robust in _sensitivity_rows(sens):
-        tag = f"sens_{key}_{col.removesuffix('_p')}"
-        out |= {f"{tag}_median": p.median(), f"{tag}_min": p.min(), f"{tag}_max": p.max(),
-                f"{tag}_share": 100 * share, f"{tag}_words": ROBUSTNESS_WORDS[robust]}
-    return out
-
-
-def recorded_p_values(ce: pd.DataFrame, lf: dict, prox: dict) -> dict:
-    """``{window: {test column: p}}`` at the recorded coordinates, for the columns of
-    :data:`SENSITIVITY_TESTS` (Clark-Evans and L on the distinct locations; mean proximity)."""
-    ce_p = ce[~ce["tied"]].set_index("key")["p"]
-    return {key: {"ce_p": float(ce_p[key]), "l_p": lf[key].mad.p_value,
-                  "proximity_p": prox[key].tests["mean"].p_value} for key in lf}
 
 
 # --- density-based clusters ------------------------------------------------------------------
@@ -1081,20 +749,6 @@ def centrography_glue(haidian_c: dict, mentougou_c: dict, sub: pd.DataFrame,
 
 
 # --- power and the exercises -----------------------------------------------------------------
-
-
-def power_glue(window, n: int, nsim: int, seed, radii=(500, 1000, 1500), big_n: int = 30,
-               parents: int = 2, nrep: int = 200) -> dict:
-    """Clark-Evans power (%) against Matérn clusters of each radius, for ``n`` and ``big_n``
-    points (``power_<n|big_n>_<radius>``); stream ``[*seed, n, radius]``."""
-    out = {"power_n": n, "power_big_n": big_n}
-    out |= {f"power_r{k}": radius for k, radius in enumerate(radii, start=1)}
-    for tag, size in {"n": n, str(big_n): big_n}.items():
-        for radius in radii:
-            out[f"power_{tag}_{radius}"] = 100 * clark_evans_power(
-                window, size, parents=parents, radius=float(radius), nrep=nrep, nsim=nsim,
-                rng=_stream(seed, size, radius))
-    return out
 
 
 def buffer_proximity_glue(places, radius: float, district, targets, site_distances, nsim: int,

@@ -258,18 +258,20 @@ def cited_claims_markdown(drivers: list[Driver], claims: pd.DataFrame,
 # Results computed and glued by the earlier chapters (pasted by cross-document glue).
 MEDIAN_DISTANCE = Result("haidian_buildings.ipynb::hd_med_m", "median distance, AI building to "
                          "nearest university or institute:", ",.0f", " m", "haidian-distances")
-PROXIMITY_RATIO = Result("point_patterns.ipynb::prox_core_mean_ratio", "mean distance as a share "
-                         "of random points' in the urban core:", ".2f", "", "pp-proximity")
-PROXIMITY_P = Result("point_patterns.ipynb::prox_core_mean_p", "one-sided p =", ".3f", "",
-                     "pp-proximity")
-PROXIMITY_ROBUST = Result("point_patterns.ipynb::sens_core_proximity_share", "copies with "
-                          "coordinates moved within their precision that keep p < 0.05:", ".0f",
-                          " %", "fig-pp-sensitivity")
-CLARK_EVANS = Result("point_patterns.ipynb::ce_core_R", "Clark–Evans R in the urban core:",
-                     ".2f", "", "pp-clark-evans")
-CLARK_EVANS_P = Result("point_patterns.ipynb::ce_core_p", "p =", ".3f", "", "pp-clark-evans")
-L_TEST_P = Result("point_patterns.ipynb::l_core_mad_p", "L-function global test in the core, "
-                  "p =", ".3f", "", "pp-l-function")
+PROXIMITY_RATIO = Result("point_patterns.ipynb::prox_cluster_ratio", "distance to the nearest "
+                         "institution relative to a fitted cluster process (ratio to its median):",
+                         ".2f", "", "pp-tests")
+PROXIMITY_P = Result("point_patterns.ipynb::prox_cluster_holm", "one-sided, Holm-adjusted p =",
+                     ".3f", "", "pp-tests")
+PROXIMITY_ROBUST = Result("point_patterns.ipynb::sens_prox_cluster_share", "copies with "
+                          "coordinates moved within their precision that keep adjusted p < 0.05:",
+                          ".0f", " %", "fig-pp-sensitivity")
+CLARK_EVANS = Result("point_patterns.ipynb::ce_core_obs", "Clark–Evans R in the urban core:",
+                     ".2f", "", "pp-tests")
+CLARK_EVANS_P = Result("point_patterns.ipynb::ce_core_holm", "Holm-adjusted p =", ".3f", "",
+                       "pp-tests")
+L_TEST_P = Result("point_patterns.ipynb::l_core_holm", "L-function test in the core, "
+                  "Holm-adjusted p =", ".3f", "", "pp-l-function")
 PARK_DISTANCE = Result("mentougou.ipynb::mtg_dist_centroid_km", "Mentougou park to the centre of "
                        "Haidian's AI buildings:", ".1f", " km", "mtg-distance")
 

@@ -5,8 +5,10 @@ observation window is a shapely ``Polygon`` or ``MultiPolygon``, possibly
 irregular and with holes.  The module reproduces the conventions of the R
 package spatstat (Baddeley, Rubak & Turner 2015, *Spatial Point Patterns:
 Methodology and Applications with R*, CRC) so that its numbers can be checked
-against spatstat's published values; ``tests/test_pointpattern.py`` does so for
-the classic ``redwood`` and ``cells`` patterns.
+against spatstat's values; ``tests/test_pointpattern.py`` does so for the
+classic ``redwood`` and ``cells`` patterns and for the reference values that
+``scripts/spatstat_reference.R`` writes to ``tests/reference/spatstat``.  Cluster
+processes and calibrated Monte Carlo inference are in :mod:`aicluster.ppinference`.
 
 Contents
 --------
@@ -22,6 +24,13 @@ Contents
   edge-correction weights themselves.
 * :func:`global_envelope_test` -- MAD and DCLF global envelope tests
   (Diggle 1986; Loosmore & Ford 2006; Baddeley et al. 2014).
+* :func:`pair_correlation` -- g(r), Epanechnikov kernel, translation or isotropic
+  correction (spatstat's ``pcf``, with an exact kernel sum).
+* :func:`k_cross`, :func:`l_cross`, :func:`g_cross`, :func:`g_function` -- cross-type K/L
+  and nearest-neighbour G (Kaplan-Meier / border), as spatstat's ``Kcross``, ``Gcross``,
+  ``Gest``; :func:`clark_evans_cdf`, the Clark-Evans ``cdf`` correction.
+* :func:`intensity_at_points`, :func:`l_inhom` -- leave-one-out kernel intensity and the
+  inhomogeneous L.
 * :func:`mean_centre`, :func:`standard_distance`, :func:`convex_hull_area`,
   :func:`ripley_rasson_window` -- centrography and the Ripley & Rasson (1977)
   estimate of a convex domain.
@@ -36,6 +45,11 @@ Conventions shared with spatstat (spatstat.explore 3.0)
   0.15 on paper but 0.15000000000000002 in floating point, and spatstat's
   K(0.15) leaves it out.  Data on a lattice (redwood, 0.01 grid) therefore
   have float-dependent counts at lattice radii: evaluate K off the lattice.
+  At the top of the r grid the rule is spatstat's ``closepairs``: a pair is
+  visited only if ``dx*dx + dy*dy < rmax*rmax`` (strictly), so a pair at
+  exactly ``r_max`` is not counted in ``K(r_max)``.
+* Simulations run in batches sized by their expected number of close pairs
+  (:data:`PAIR_BUDGET`), so memory does not grow with nsim or n².
 * Edge-correction weights are clipped to at most 100 (spatstat's
   ``spatstat.options("maxedgewt")``); isotropic weights also to at least 1.
 * Clark-Evans: spatstat's ``clarkevans``/``clarkevans.test`` formulas and
@@ -62,7 +76,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from scipy.spatial import ConvexHull, QhullError, cKDTree
+from scipy.spatial import cKDTree
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
 
@@ -84,6 +98,16 @@ __all__ = [
     "standard_distance",
     "convex_hull_area",
     "ripley_rasson_window",
+    "pair_correlation",
+    "k_cross",
+    "l_cross",
+    "g_cross",
+    "g_function",
+    "default_r_g",
+    "clark_evans_cdf",
+    "intensity_at_points",
+    "l_inhom",
+    "PAIR_BUDGET",
 ]
 
 #: Upper clip for edge-correction weights, as spatstat.options("maxedgewt").
@@ -297,8 +321,8 @@ def _expected_nnd(n: int, win: _Window, correction: str) -> float:
 
 def _ce_correction(correction: str, win: _Window) -> str:
     key = str(correction).lower()
-    if key not in ("none", "donnelly"):
-        raise ValueError(f"unknown correction {correction!r}; use 'none' or 'donnelly'")
+    if key not in ("none", "donnelly", "cdf"):
+        raise ValueError(f"unknown correction {correction!r}; use 'none', 'donnelly' or 'cdf'")
     if key == "donnelly" and not win.is_rectangle:
         raise ValueError(
             "the Donnelly correction is only defined for axis-aligned rectangular windows"
@@ -313,6 +337,8 @@ def clark_evans(points, window, correction: str = "none") -> ClarkEvans:
 
     * ``correction="none"``: ``E[d] = 0.5 * sqrt(|W| / n)`` (Poisson process of
       intensity ``n/|W|`` in the plane);
+    * ``correction="cdf"``: spatstat's cdf correction, ``R`` from the mean of the
+      Kaplan-Meier estimate of G (:func:`clark_evans_cdf`; ``mean_nnd`` stays the raw mean);
     * ``correction="donnelly"`` (rectangles only; Donnelly 1978):
       ``E[d] = 0.5 * sqrt(|W|/n) + (0.0514 + 0.0412 / sqrt(n)) * P / n`` with
       ``P`` the perimeter -- spatstat's ``clarkevans()`` constants.
@@ -328,6 +354,9 @@ def clark_evans(points, window, correction: str = "none") -> ClarkEvans:
     corr = _ce_correction(correction, win)
     n = len(pts)
     mean_nnd = float(_nnd(pts).mean())
+    if corr == "cdf":
+        expected = 0.5 * math.sqrt(win.area / n)
+        return ClarkEvans(clark_evans_cdf(pts, win), mean_nnd, expected, n, win.area, corr)
     expected = _expected_nnd(n, win, corr)
     return ClarkEvans(mean_nnd / expected, mean_nnd, expected, n, win.area, corr)
 
@@ -389,10 +418,14 @@ def clark_evans_test(
     if nsim < 1:
         raise ValueError("nsim must be at least 1")
     n = len(pts)
-    expected = _expected_nnd(n, win, corr)
-    r_obs = float(_nnd(pts).mean() / expected)
     sims = csr(win, n * nsim, _rng(rng)).reshape(nsim, n, 2)
-    r_sim = np.array([_nnd(s).mean() for s in sims]) / expected
+    if corr == "cdf":
+        r_obs = clark_evans_cdf(pts, win)
+        r_sim = np.array([clark_evans_cdf(s, win) for s in sims])
+    else:
+        expected = _expected_nnd(n, win, corr)
+        r_obs = float(_nnd(pts).mean() / expected)
+        r_sim = np.array([_nnd(s).mean() for s in sims]) / expected
     p_low = (1 + np.sum(r_sim <= r_obs)) / (nsim + 1)
     p_high = (1 + np.sum(r_sim >= r_obs)) / (nsim + 1)
     p = {"clustered": p_low, "regular": p_high}.get(alt, min(1.0, 2 * min(p_low, p_high)))
@@ -557,9 +590,23 @@ def isotropic_edge_weights(
     return _iso_weights(c, rad, win, _method(method, win), maxweight)
 
 
+def _boundary_distance_any(c: np.ndarray, win: _Window) -> np.ndarray:
+    """Distance from each point to the window boundary (closed form for rectangles)."""
+    if win.is_rectangle:
+        x0, y0, x1, y1 = win.bounds
+        return np.minimum(np.minimum(c[:, 0] - x0, x1 - c[:, 0]),
+                          np.minimum(c[:, 1] - y0, y1 - c[:, 1]))
+    return _boundary_distance(c, win)
+
+
 def _iso_weights(c, rad, win: _Window, method: str, maxweight, bdist=None) -> np.ndarray:
     if method == "rectangle":
-        frac = _iso_fraction_rectangle(c, rad, win.bounds)
+        # a circle that cannot reach the boundary lies wholly inside: fraction 1
+        if bdist is None:
+            bdist = _boundary_distance_any(c, win)
+        frac = np.ones(len(rad))
+        todo = np.flatnonzero((rad > 0) & (bdist < rad))
+        frac[todo] = _iso_fraction_rectangle(c[todo], rad[todo], win.bounds)
     else:
         frac = _iso_fraction_polygon(c, rad, win, bdist)
     with np.errstate(divide="ignore"):
@@ -623,26 +670,123 @@ def _trans_weights(dx, dy, win: _Window, method: str, maxweight) -> np.ndarray:
 # --------------------------------------------------------------------------
 
 
-def _close_pairs(patterns: np.ndarray, rmax: float):
-    """Unordered pairs i < j with d_ij <= rmax in each of m patterns.
+#: Close pairs handled at once.  Every pair costs about 150 bytes in the weight computation
+#: (its indices, displacement, distance and the isotropic terms of both ordered pairs), so a
+#: budget of 1.5 million pairs keeps the engine's peak well under 1 GB whatever n is.
+PAIR_BUDGET = 1_500_000
 
-    ``patterns`` is (m, n, 2); returns pattern index, i and j as row indices
-    into ``patterns.reshape(-1, 2)``, and the distances.
+
+def _expected_pairs(n: int, win: _Window, rmax: float) -> float:
+    """Expected number of unordered pairs closer than ``rmax`` among n uniform points in W."""
+    return 0.5 * n * (n - 1) * min(1.0, math.pi * rmax * rmax / win.area)
+
+
+def _patterns_per_batch(n: int, win: _Window, rmax: float, budget: int = PAIR_BUDGET) -> int:
+    """How many n-point patterns to simulate together so that their close pairs fit the budget."""
+    return max(1, int(budget // max(1.0, 1.5 * _expected_pairs(n, win, rmax))))
+
+
+def _pair_chunks(patterns: np.ndarray, rmax: float, budget: int = PAIR_BUDGET):
+    """Unordered pairs ``i < j`` with ``dx² + dy² < rmax²`` in each of m patterns, in chunks.
+
+    ``patterns`` is (m, n, 2).  Yields ``(g, i, j, d)``: pattern index, i and j as row indices
+    into ``patterns.reshape(-1, 2)``, and the distances, at most ``budget`` pairs per chunk
+    (one pattern with more pairs than that is split).  The pair test is spatstat's
+    ``closepairs``: strictly ``dx*dx + dy*dy < rmax*rmax`` in floating point, so a pair at
+    exactly ``rmax`` is not counted at the top of the r grid.  Small patterns are searched
+    together: pattern k is shifted by k times (its x span + 2 rmax) so that one KD-tree finds
+    the pairs of all of them and none between them; distances are recomputed from the
+    unshifted coordinates.
     """
     m, n, _ = patterns.shape
-    groups, ii, jj = [], [], []
-    for k in range(m):
-        pr = cKDTree(patterns[k]).query_pairs(rmax, output_type="ndarray")
-        groups.append(np.full(len(pr), k))
-        ii.append(pr[:, 0] + k * n)
-        jj.append(pr[:, 1] + k * n)
-    g = np.concatenate(groups).astype(np.intp)
-    i = np.concatenate(ii).astype(np.intp)
-    j = np.concatenate(jj).astype(np.intp)
     flat = patterns.reshape(-1, 2)
-    diff = flat[j] - flat[i]
-    d = np.sqrt(np.einsum("ij,ij->i", diff, diff))
-    return g, i, j, d
+    search = rmax * (1.0 + _SEARCH_RTOL)
+    r2 = rmax * rmax
+    per_tree = max(1, min(m, 200_000 // max(n, 1)))  # points per KD-tree <= ~200k
+    span = float(np.ptp(flat[:, 0])) + 2.0 * search + 1.0 if m > 1 else 0.0
+    pending, size = [], 0
+    for s in range(0, m, per_tree):
+        block = patterns[s : s + per_tree]
+        shifted = block + (np.arange(len(block)) * span)[:, None, None] * np.array([1.0, 0.0])
+        pr = cKDTree(shifted.reshape(-1, 2)).query_pairs(search, output_type="ndarray")
+        for lo in range(0, len(pr), budget):
+            part = pr[lo : lo + budget]
+            i = part[:, 0].astype(np.intp) + s * n
+            j = part[:, 1].astype(np.intp) + s * n
+            diff = flat[j] - flat[i]
+            d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1]
+            keep = d2 < r2
+            i, j, d = i[keep], j[keep], np.sqrt(d2[keep])
+            pending.append((i // n, i, j, d))
+            size += len(d)
+            if size >= budget:
+                yield tuple(np.concatenate(parts) for parts in zip(*pending))
+                pending, size = [], 0
+    if pending:
+        yield tuple(np.concatenate(parts) for parts in zip(*pending))
+
+
+def _rect_point_terms(c: np.ndarray, bounds):
+    """Per-point parts of the rectangle's isotropic weight: distances to the four sides
+    (left, right, top, bottom), the eight corner directions bounding each side's wedge, and
+    whether the point sits on a corner.  Computed once per point, not once per pair."""
+    x0, y0, x1, y1 = bounds
+    dl, dr = c[:, 0] - x0, x1 - c[:, 0]
+    dd, du = c[:, 1] - y0, y1 - c[:, 1]
+    dist = np.column_stack([dl, dr, du, dd])
+    ang = np.column_stack([np.arctan2(du, dl), np.arctan2(dd, dl), np.arctan2(du, dr),
+                           np.arctan2(dd, dr), np.arctan2(dl, du), np.arctan2(dr, du),
+                           np.arctan2(dl, dd), np.arctan2(dr, dd)])
+    eps = np.finfo(float).eps
+    corner = (np.abs(dist) < eps).sum(axis=1) >= 2
+    return dist, ang, corner
+
+
+def _iso_weights_rect_pairs(terms, idx: np.ndarray, rad: np.ndarray) -> np.ndarray:
+    """Isotropic weights of circles centred at points ``idx`` with radii ``rad`` (> 0), from
+    :func:`_rect_point_terms`: the closed form of :func:`_iso_fraction_rectangle`, with only
+    the sides a circle reaches evaluated."""
+    dist, ang, corner = terms
+    ext = np.zeros(len(rad))
+    for side in range(4):
+        ds = dist[idx, side]
+        hit = np.flatnonzero(ds < rad)
+        if hit.size:
+            a = np.arccos(np.clip(ds[hit] / rad[hit], -1.0, 1.0))
+            k = idx[hit]
+            ext[hit] += np.minimum(a, ang[k, 2 * side]) + np.minimum(a, ang[k, 2 * side + 1])
+    frac = 1.0 - ext / _TWO_PI - 0.25 * corner[idx]
+    with np.errstate(divide="ignore"):
+        return np.clip(1.0 / np.maximum(frac, 0.0), 1.0, MAX_EDGE_WEIGHT)
+
+
+def _one_side_iso(flat, idx, d, win: _Window, terms, bd) -> np.ndarray:
+    """Isotropic weights e(x_idx, d); circles that cannot reach the boundary get 1."""
+    w = np.ones(len(d))
+    todo = np.flatnonzero((d > 0) & (bd[idx] < d))
+    if todo.size == 0:
+        return w
+    if terms is not None:
+        w[todo] = _iso_weights_rect_pairs(terms, idx[todo], d[todo])
+    else:
+        w[todo] = _iso_weights(flat[idx[todo]], d[todo], win, "polygon", MAX_EDGE_WEIGHT,
+                               bd[idx[todo]])
+    return w
+
+
+def _pair_weights(flat, i, j, d, win: _Window, correction: str, bd=None, terms=None):
+    """Edge-correction weights ``e_ij`` and ``e_ji`` of the ordered pairs (i, j) and (j, i)."""
+    if correction == "none":
+        one = np.ones(len(d))
+        return one, one
+    if correction == "isotropic":
+        return (_one_side_iso(flat, i, d, win, terms, bd),
+                _one_side_iso(flat, j, d, win, terms, bd))
+    # translation: e_ij = e_ji because |W ∩ (W+v)| = |W ∩ (W-v)|
+    method = "rectangle" if win.is_rectangle else "polygon"
+    v = flat[j] - flat[i]
+    w = _trans_weights(v[:, 0], v[:, 1], win, method, MAX_EDGE_WEIGHT)
+    return w, w
 
 
 def _k_sums(
@@ -654,39 +798,27 @@ def _k_sums(
 ) -> np.ndarray:
     """``sum_{i != j} 1{d_ij <= r} e_ij w_i w_j`` for every pattern and r.
 
-    Returns an (m, len(r)) array.  Only pairs with ``d_ij <= max(r)`` are
-    visited; the edge weights of all patterns are computed in one batch.
+    Returns an (m, len(r)) array.  Only pairs with ``d_ij < max(r)`` are visited (spatstat's
+    strict rule at the top of the grid), in chunks of at most :data:`PAIR_BUDGET` pairs.
     """
     m = patterns.shape[0]
-    g, i, j, d = _close_pairs(patterns, r[-1] * (1.0 + _SEARCH_RTOL))
     flat = patterns.reshape(-1, 2)
-    if correction == "none":
-        w_ij = w_ji = np.ones(len(d))
-    elif correction == "isotropic":
-        method = "rectangle" if win.is_rectangle else "polygon"
-        bd = None
-        if method == "polygon":
-            used = np.unique(np.concatenate([i, j]))
-            bd_all = np.zeros(len(flat))
-            bd_all[used] = _boundary_distance(flat[used], win)
-            bd = np.concatenate([bd_all[i], bd_all[j]])
-        w = _iso_weights(
-            np.concatenate([flat[i], flat[j]]), np.concatenate([d, d]), win, method,
-            MAX_EDGE_WEIGHT, bd,
-        )
-        w_ij, w_ji = w[: len(d)], w[len(d):]
-    else:  # translation: e_ij = e_ji because |W ∩ (W+v)| = |W ∩ (W-v)|
-        method = "rectangle" if win.is_rectangle else "polygon"
-        v = flat[j] - flat[i]
-        w_ij = w_ji = _trans_weights(v[:, 0], v[:, 1], win, method, MAX_EDGE_WEIGHT)
-    if point_weights is not None:
-        pw = np.asarray(point_weights, dtype=float).reshape(-1)
-        prod = pw[i] * pw[j]
-        w_ij, w_ji = w_ij * prod, w_ji * prod
-    # ordered pair (i, j) counts at every r_k >= d_ij; b == nr drops d > max(r)
     nr = len(r)
-    b = np.searchsorted(r, d, side="left")
-    acc = np.bincount(g * (nr + 1) + b, weights=w_ij + w_ji, minlength=m * (nr + 1))
+    acc = np.zeros(m * (nr + 1))
+    bd = terms = None
+    if correction == "isotropic":
+        bd = _boundary_distance_any(flat, win)
+        if win.is_rectangle:
+            terms = _rect_point_terms(flat, win.bounds)
+    pw = None if point_weights is None else np.asarray(point_weights, dtype=float).reshape(-1)
+    for g, i, j, d in _pair_chunks(patterns, float(r[-1])):
+        w_ij, w_ji = _pair_weights(flat, i, j, d, win, correction, bd, terms)
+        if pw is not None:
+            prod = pw[i] * pw[j]
+            w_ij, w_ji = w_ij * prod, w_ji * prod
+        # ordered pair (i, j) counts at every r_k >= d_ij
+        b = np.searchsorted(r, d, side="left")
+        acc += np.bincount(g * (nr + 1) + b, weights=w_ij + w_ji, minlength=m * (nr + 1))
     return np.cumsum(acc.reshape(m, nr + 1)[:, :nr], axis=1)
 
 
@@ -699,7 +831,9 @@ def k_function(points, window, r=None, correction: str = "isotropic") -> np.ndar
     (:func:`translation_edge_weights`).  The normalisation ``|W| / (n(n-1))``
     -- i.e. ``lambda^2`` estimated by ``n(n-1)/|W|^2`` -- is spatstat's
     ``Kest``; the tests reproduce its published values for ``cells`` to 1e-6.
-    ``d_ij <= r`` is a plain floating-point comparison, as in spatstat.
+    ``d_ij <= r`` is a plain floating-point comparison, as in spatstat, except at
+    the top of the grid, where (as spatstat's ``closepairs``) only pairs with
+    ``dx² + dy² < r_max²`` count.
     Weights are clipped at :data:`MAX_EDGE_WEIGHT`.  Unlike spatstat, values
     are returned for every requested ``r`` (spatstat blanks the isotropic /
     translation estimates beyond the window's bounding radius / short side).
@@ -812,8 +946,9 @@ def _summary_curves(patterns, win, r, correction, statistic) -> np.ndarray:
     return k if statistic == "K" else np.sqrt(k / math.pi)
 
 
-def _simulate_curves(win, n, nsim, rng, r, correction, statistic, fix_n, batch=250):
-    """Summary curves of nsim CSR patterns (fixed n, or Poisson(n) if not fix_n)."""
+def _simulate_curves(win, n, nsim, rng, r, correction, statistic, fix_n):
+    """Summary curves of nsim CSR patterns (fixed n, or Poisson(n) if not fix_n), simulated in
+    batches whose close pairs fit :data:`PAIR_BUDGET` (memory does not grow with nsim)."""
     if fix_n:
         sizes = np.full(nsim, n)
     else:
@@ -824,6 +959,7 @@ def _simulate_curves(win, n, nsim, rng, r, correction, statistic, fix_n, batch=2
     out = np.empty((nsim, len(r)))
     for size in np.unique(sizes):
         idx = np.flatnonzero(sizes == size)
+        batch = _patterns_per_batch(int(size), win, float(r[-1]))
         for s in range(0, len(idx), batch):
             part = idx[s : s + batch]
             pats = csr(win, size * len(part), rng).reshape(len(part), size, 2)
@@ -943,12 +1079,24 @@ def standard_distance(points) -> float:
     return float(np.sqrt(np.mean(np.sum((pts - pts.mean(axis=0)) ** 2, axis=1))))
 
 
+@dataclass(frozen=True)
+class _Hull:
+    polygon: Polygon
+    vertices: np.ndarray  # indices of the hull vertices among the points
+    volume: float  # area (the name of scipy's ConvexHull attribute)
+
+
 def _hull(points):
+    """Convex hull by GEOS (fast for the small patterns of a Monte Carlo test; Qhull's setup
+    costs milliseconds per call).  Raises if the points are collinear or coincide."""
     pts = _as_points(points, min_n=3)
-    try:
-        return pts, ConvexHull(pts)
-    except QhullError as exc:
-        raise ValueError("points are collinear or degenerate; the convex hull has no area") from exc
+    hull = shapely.convex_hull(shapely.multipoints(pts))
+    if not isinstance(hull, Polygon) or hull.area <= 0:
+        raise ValueError("points are collinear or degenerate; the convex hull has no area")
+    ring = np.asarray(hull.exterior.coords)[:-1]
+    # a vertex is a point of the pattern; coincident points count once
+    idx = np.array([int(np.flatnonzero((pts == v).all(axis=1))[0]) for v in ring])
+    return pts, _Hull(hull, idx, float(hull.area))
 
 
 def ripley_rasson_window(points) -> Polygon:
@@ -965,7 +1113,7 @@ def ripley_rasson_window(points) -> Polygon:
     n, m = len(pts), len(hull.vertices)
     if m >= n:
         raise ValueError("all points are hull vertices (m = n); the Ripley-Rasson estimate is undefined")
-    poly = Polygon(pts[hull.vertices])
+    poly = hull.polygon
     g = poly.centroid
     f = 1.0 / math.sqrt(1.0 - m / n)
     return affinity.scale(poly, f, f, origin=g)
@@ -987,3 +1135,206 @@ def convex_hull_area(points, ripley_rasson: bool = False) -> float:
     if m >= n:
         raise ValueError("all points are hull vertices (m = n); the Ripley-Rasson estimate is undefined")
     return area / (1.0 - m / n)
+
+
+# --------------------------------------------------------------------------
+# Pair correlation, cross-type summaries, estimated intensity
+# --------------------------------------------------------------------------
+
+
+def pair_correlation(points, window, r, correction: str = "translation", bw: float | None = None,
+                     stoyan: float = 0.15) -> np.ndarray:
+    """Pair-correlation function g(r), Epanechnikov kernel, as spatstat's ``pcf.ppp``.
+
+    ``g(r) = sum_{i != j} k_h(r - d_ij) e_ij / (2 pi r n (n - 1) / |W|)`` (divisor ``"r"``),
+    with the Epanechnikov kernel ``k_h(u) = 3/(4h) (1 - u²/h²)`` on ``|u| < h``, half-width
+    ``h = stoyan / sqrt(lambda)`` by default (spatstat's ``stoyan = 0.15``) or ``sqrt(5) bw``
+    for a kernel of standard deviation ``bw``; ``e_ij`` the translation or isotropic weight.
+    The kernel sum is exact: spatstat's ``pcf`` evaluates it with ``density.default`` (binned,
+    FFT), so its values differ from these by the binning error, about 1e-2 relative on a 513
+    point grid.  Values at ``r = 0`` are NaN.
+    """
+    win = _window(window)
+    pts = _as_points(points, win)
+    r = _as_r(r)
+    corr = _correction(correction)
+    n = len(pts)
+    h = stoyan / math.sqrt(n / win.area) if bw is None else math.sqrt(5.0) * float(bw)
+    if h <= 0:
+        raise ValueError("the kernel bandwidth must be positive")
+    flat = pts
+    bd = _boundary_distance_any(flat, win) if corr == "isotropic" else None
+    terms = _rect_point_terms(flat, win.bounds) if corr == "isotropic" and win.is_rectangle \
+        else None
+    total = np.zeros(len(r))
+    step = max(1, 2_000_000 // len(r))
+    for _, i, j, d in _pair_chunks(pts[None], float(r[-1]) + h):
+        w_ij, w_ji = _pair_weights(flat, i, j, d, win, corr, bd, terms)
+        w = w_ij + w_ji
+        for s in range(0, len(d), step):
+            u = (r[None, :] - d[s : s + step, None]) / h
+            k = np.where(np.abs(u) < 1.0, 0.75 * (1.0 - u * u) / h, 0.0)
+            total += w[s : s + step] @ k
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = total / (2.0 * math.pi * r * n * (n - 1) / win.area)
+    return np.where(r > 0, g, np.nan)
+
+
+def _cross_pairs(a: np.ndarray, b: np.ndarray, rmax: float):
+    """Pairs (i in a, j in b) with ``dx² + dy² < rmax²`` (strictly, as spatstat's crosspairs)."""
+    sdm = cKDTree(a).sparse_distance_matrix(cKDTree(b), rmax * (1.0 + _SEARCH_RTOL),
+                                            output_type="ndarray")
+    i, j = sdm["i"].astype(np.intp), sdm["j"].astype(np.intp)
+    diff = b[j] - a[i]
+    d2 = diff[:, 0] * diff[:, 0] + diff[:, 1] * diff[:, 1]
+    keep = d2 < rmax * rmax
+    return i[keep], j[keep], np.sqrt(d2[keep])
+
+
+def k_cross(points_i, points_j, window, r, correction: str = "isotropic") -> np.ndarray:
+    """Cross-type K function ``K_ij(r) = |W| / (n_i n_j) sum_a sum_b 1{d_ab <= r} e_ab``.
+
+    ``a`` runs over the type-i points, ``b`` over the type-j points; ``e_ab`` is the isotropic
+    weight of the circle centred at ``x_a`` through ``x_b``, or the translation weight of
+    ``x_b - x_a`` (spatstat's ``Kcross``; checked against it in the tests).
+    """
+    win = _window(window)
+    a = _as_points(points_i, win, min_n=1)
+    b = _as_points(points_j, win, min_n=1)
+    r = _as_r(r)
+    corr = _correction(correction)
+    i, j, d = _cross_pairs(a, b, float(r[-1]))
+    if corr == "none":
+        w = np.ones(len(d))
+    elif corr == "isotropic":
+        w = _iso_weights(a[i], d, win, "rectangle" if win.is_rectangle else "polygon",
+                         MAX_EDGE_WEIGHT)
+        w = np.where(d > 0, w, 1.0)
+    else:
+        v = b[j] - a[i]
+        w = _trans_weights(v[:, 0], v[:, 1], win, "rectangle" if win.is_rectangle else "polygon",
+                           MAX_EDGE_WEIGHT)
+    nr = len(r)
+    acc = np.bincount(np.searchsorted(r, d, side="left"), weights=w, minlength=nr + 1)
+    return win.area / (len(a) * len(b)) * np.cumsum(acc[:nr])
+
+
+def l_cross(points_i, points_j, window, r, correction: str = "isotropic") -> np.ndarray:
+    """Cross-type L function ``sqrt(K_ij(r) / pi)`` (spatstat's ``Lcross``)."""
+    return np.sqrt(k_cross(points_i, points_j, window, r, correction) / math.pi)
+
+
+def _whist(x: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, int]:
+    """Counts of x in spatstat's bins ``(r[k-1], r[k]]`` (``r[-1] = -dr``) and above ``r[-1]``."""
+    idx = np.searchsorted(r, x, side="left")
+    counts = np.bincount(idx, minlength=len(r) + 1)
+    return counts[: len(r)], int(counts[len(r):].sum())
+
+
+def _km_rs(o: np.ndarray, c: np.ndarray, r: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """spatstat's binned Kaplan-Meier and reduced-sample (border) estimators of a distance
+    distribution: observed distances ``o``, censoring distances ``c`` (to the boundary)."""
+    obs_d = np.minimum(o, c)
+    d = o <= c
+    obs, upper_obs = _whist(obs_d, r)
+    nco, _ = _whist(obs_d[d], r)
+    cen, upper_cen = _whist(c, r)
+    ncc, _ = _whist(c[d], r)
+    at_risk = np.cumsum(obs[::-1])[::-1] + upper_obs
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(at_risk > 0, 1.0 - nco / at_risk, 1.0)
+    km = 1.0 - np.cumprod(s)
+    cc = np.cumsum(cen[::-1])[::-1] + upper_cen
+    u = np.cumsum(nco) - np.concatenate(([0], np.cumsum(ncc)[:-1]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rs = u / cc
+    return km, rs
+
+
+def _check_even_grid(r: np.ndarray) -> None:
+    if r[0] != 0 or len(r) < 2 or not np.allclose(np.diff(r), r[1] - r[0], rtol=1e-9):
+        raise ValueError("r must be an evenly spaced grid starting at 0 (spatstat's bins)")
+
+
+def g_cross(points_i, points_j, window, r, correction: str = "km") -> np.ndarray:
+    """Cross-type nearest-neighbour distance distribution ``G_ij(r)``: the share of type-i
+    points whose nearest type-j point is within r, as spatstat's ``Gcross``.
+
+    ``correction="km"`` (Kaplan-Meier) or ``"rs"`` (reduced sample, the border method) censor
+    each distance at the point's distance to the window boundary, on spatstat's binned grid
+    (``r`` evenly spaced from 0; bins ``(r[k-1], r[k]]``); ``"none"`` is the plain share.
+    """
+    win = _window(window)
+    a = _as_points(points_i, win, min_n=1)
+    b = _as_points(points_j, win, min_n=1)
+    r = _as_r(r)
+    o, _ = cKDTree(b).query(a, k=1)
+    key = str(correction).lower()
+    if key == "none":
+        return np.searchsorted(np.sort(o), r, side="right") / len(o)
+    if key not in ("km", "rs"):
+        raise ValueError(f"unknown correction {correction!r}; use 'km', 'rs' or 'none'")
+    _check_even_grid(r)
+    km, rs = _km_rs(o, _boundary_distance_any(a, win), r)
+    return km if key == "km" else rs
+
+
+def g_function(points, window, r, correction: str = "km") -> np.ndarray:
+    """Nearest-neighbour distance distribution ``G(r)`` (spatstat's ``Gest``), corrections as
+    :func:`g_cross`."""
+    win = _window(window)
+    pts = _as_points(points, win)
+    r = _as_r(r)
+    o = _nnd(pts)
+    key = str(correction).lower()
+    if key == "none":
+        return np.searchsorted(np.sort(o), r, side="right") / len(o)
+    if key not in ("km", "rs"):
+        raise ValueError(f"unknown correction {correction!r}; use 'km', 'rs' or 'none'")
+    _check_even_grid(r)
+    km, rs = _km_rs(o, _boundary_distance_any(pts, win), r)
+    return km if key == "km" else rs
+
+
+def default_r_g(window, n: int, nr: int = 513) -> np.ndarray:
+    """spatstat's default grid for G: 0 .. min(sqrt(log(1e5) / (pi lambda)), diameter of the
+    bounding box / 2), 513 values."""
+    win = _window(window)
+    xmin, ymin, xmax, ymax = win.bounds
+    rmax = min(math.sqrt(math.log(1e5) / (math.pi * n / win.area)),
+               math.hypot(xmax - xmin, ymax - ymin) / 2.0)
+    return np.linspace(0.0, rmax, nr)
+
+
+def clark_evans_cdf(points, window) -> float:
+    """Clark-Evans R with spatstat's ``"cdf"`` correction: the mean nearest-neighbour distance
+    is the mean of the Kaplan-Meier estimate of G on spatstat's default grid,
+    ``sum_k r_k (G(r_{k+1}) - G(r_k))``, divided by ``0.5 sqrt(|W| / n)``.  Edge effects are
+    handled by the censoring of G, so it suits irregular windows."""
+    win = _window(window)
+    pts = _as_points(points, win)
+    r = default_r_g(win, len(pts))
+    g = g_function(pts, win, r, "km")
+    mean = float(np.sum(r[:-1] * np.diff(g)))
+    return mean / (0.5 * math.sqrt(win.area / len(pts)))
+
+
+def intensity_at_points(points, sigma: float, leaveoneout: bool = True) -> np.ndarray:
+    """Gaussian kernel estimate of the intensity at each point, ``sum_{j != i} phi_sigma(x_i -
+    x_j)`` (``leaveoneout``; else the point's own kernel is included), with no edge correction:
+    spatstat's ``density(X, sigma, at = "points", leaveoneout, edge = FALSE)``."""
+    pts = _as_points(points, min_n=1)
+    if sigma <= 0:
+        raise ValueError("sigma must be positive")
+    sq = ((pts[:, None, :] - pts[None, :, :]) ** 2).sum(axis=2)
+    k = np.exp(-0.5 * sq / sigma**2) / (2.0 * math.pi * sigma**2)
+    if leaveoneout:
+        np.fill_diagonal(k, 0.0)
+    return k.sum(axis=1)
+
+
+def l_inhom(points, window, r, intensity, correction: str = "isotropic",
+            renormalise: bool = True, normpower: int = 1) -> np.ndarray:
+    """Inhomogeneous L function ``sqrt(K_inhom(r) / pi)`` (spatstat's ``Linhom``)."""
+    return np.sqrt(k_inhom(points, window, r, intensity, correction, renormalise, normpower)
+                   / math.pi)

@@ -22,8 +22,6 @@ C = style.PALETTE
 #: Colours of DBSCAN clusters 1, 2, ... (noise is dark grey).
 CLUSTER_COLOURS = (C["orange"], C["green"], C["purple"], C["yellow"], C["sky"])
 NOISE_COLOUR = "#555555"
-#: Short tick labels of the tests in :data:`aicluster.clusters.SENSITIVITY_TESTS`.
-SENSITIVITY_TICKS = {"ce_p": "Clark–Evans", "l_p": "L (MAD)", "proximity_p": "Proximity"}
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,99 +148,104 @@ def windows_figure(layers: MapLayers):
     return fig
 
 
-def _panels(results: dict, height: float):
-    if not results:
-        raise ValueError("need the results of at least one window")
-    fig, axes = plt.subplots(1, len(results), figsize=(10, height), sharey=True, squeeze=False)
-    return fig, axes[0]
+@dataclass(frozen=True, eq=False)
+class CurvePanel:
+    """One panel of a curve against its null: ``x``, the observed curve, the (nsim, len(x))
+    simulated curves, an optional horizontal critical line, and labels."""
+
+    title: str
+    x: np.ndarray
+    observed: np.ndarray
+    simulated: np.ndarray
+    observed_label: str
+    critical: float | None = None
+
+    def __post_init__(self):
+        sims = np.asarray(self.simulated)
+        if sims.ndim != 2 or sims.shape[1] != len(self.x) or len(self.observed) != len(self.x):
+            raise ValueError("simulated must be (nsim, len(x)) and observed len(x)")
 
 
 def _legend_below(fig, axes, ncol: int) -> None:
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=ncol, frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, 0.16, 1, 1))
 
 
-def l_function_figure(lf: dict):
-    """One panel per window (:func:`aicluster.clusters.l_function_by_window`): L(r) - r of the
-    locations and of the recorded points, the pointwise range of the simulations and the global
-    5 % MAD envelope."""
-    fig, axes = _panels(lf, 3.5)
-    for ax, res in zip(axes, lf.values()):
-        r, mad = res.mad.r, res.mad
-        ax.fill_between(r, mad.lo - r, mad.hi - r, color="#dddddd",
-                        label="pointwise range of simulations")
-        ax.plot(r, np.full_like(r, res.critical), "--", color="black", lw=1,
-                label="global 5 % envelope (MAD)")
-        ax.plot(r, np.full_like(r, -res.critical), "--", color="black", lw=1)
-        ax.plot(r, res.ties.observed - r, ":", color=C["orange"], lw=1.6,
-                label=f"{res.n_recorded} recorded points, with ties")
-        ax.plot(r, mad.observed - r, color=C["blue"], lw=2,
-                label=f"{res.n_locations} distinct locations")
-        ax.axhline(0, color="#777777", lw=0.6)
-        ax.set_title(f"{res.name}\nMAD p = {mad.p_value:.3f}", fontsize=9)
-        ax.set_xlabel("r (m)")
-    axes[0].set_ylabel("L(r) − r (m)")
-    _legend_below(fig, axes, ncol=4)
+def _curve_panels(panels, ylabel: str, xlabel: str, null_label: str, critical_label: str = "",
+                  step: bool = False):
+    if not panels:
+        raise ValueError("need at least one panel")
+    # each panel on its own y scale: a shared axis flattens the panels that carry the result
+    width = max(5.0, 3.4 * len(panels))
+    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.6), squeeze=False)
+    axes = axes[0]
+    for ax, pan in zip(axes, panels):
+        lo, hi = np.percentile(pan.simulated, [2.5, 97.5], axis=0)
+        kw = {"step": "post"} if step else {}
+        ax.fill_between(pan.x, lo, hi, color="#d9d9d9", label=null_label, **kw)
+        med = np.median(pan.simulated, axis=0)
+        (ax.step if step else ax.plot)(pan.x, med, color="#666666", ls="--", lw=1,
+                                       label="median of the simulations",
+                                       **({"where": "post"} if step else {}))
+        if pan.critical is not None:
+            ax.axhline(pan.critical, color="black", lw=1, ls=":", label=critical_label)
+        (ax.step if step else ax.plot)(pan.x, pan.observed, color=C["blue"], lw=2,
+                                       label=pan.observed_label,
+                                       **({"where": "post"} if step else {}))
+        ax.set_title(pan.title, fontsize=10)
+        ax.set_xlabel(xlabel, fontsize=10)
+        ax.tick_params(labelsize=9)
+    axes[0].set_ylabel(ylabel, fontsize=10)
+    _legend_below(fig, axes, ncol=2)
     return fig
 
 
-def proximity_cdf_figure(prox: dict, grid=None):
-    """One panel per window (:func:`aicluster.clusters.proximity_by_window`): the CDF of the
-    sites' distances to the nearest institution against the 95 % pointwise envelope and the
-    median of the random points' CDFs, on ``grid`` (default 0-4000 m in 10 m steps)."""
-    grid = np.linspace(0, 4000, 401) if grid is None else np.asarray(grid, dtype=float)
-    if grid.ndim != 1 or grid.size < 2 or np.any(np.diff(grid) <= 0):
-        raise ValueError("grid must be an increasing sequence of distances")
-    fig, axes = _panels(prox, 3.4)
-    for ax, res in zip(axes, prox.values()):
-        lo, hi = cl.cdf_envelope(res.null, grid)
-        ax.fill_between(grid, lo, hi, color="#dddddd", step="post",
-                        label="95 % pointwise envelope, random points")
-        ax.step(grid, np.median(cl.distance_cdf(res.null, grid), axis=0), where="post",
-                color="#777777", ls="--", lw=1, label="median of simulations")
-        ax.step(grid, cl.distance_cdf(res.site_distances, grid), where="post", color=C["blue"],
-                lw=2, label=f"{res.site_distances.size} AI buildings")
-        ax.set_title(f"{res.name}\nmean distance p = {res.tests['mean'].p_value:.3f}", fontsize=9)
-        ax.set_xlabel("distance to nearest university/institute (m)")
-    axes[0].set_ylabel("share of points within the distance")
-    _legend_below(fig, axes, ncol=3)
-    return fig
+def l_excess_figure(panels):
+    """L(r) − r of the locations against the central 95 % of simulated curves, one
+    :class:`CurvePanel` per window, each on its own scale, with the 95 % quantile of the
+    simulated maxima (the one-sided 5 % critical value of the test) as a dotted line."""
+    return _curve_panels(panels, "L(r) − r (m)", "r (m)",
+                         "central 95 % of null curves", "5 % critical value of max(L(r) − r)")
 
 
-def sensitivity_figure(sens: dict, recorded: dict, rng=None):
-    """One panel per window (:func:`aicluster.clusters.sensitivity_by_window`): the p-values of
-    each test on the displaced copies (jittered by ``rng``) and at the recorded coordinates
-    (``recorded``, from :func:`aicluster.clusters.recorded_p_values`), log scale."""
-    if set(recorded) != set(sens):
-        raise ValueError("recorded p-values must cover exactly the windows of sens")
-    fig, axes = _panels(sens, 3.5)
-    nrep = {len(res.copies) for res in sens.values()}
-    if len(nrep) != 1:
-        raise ValueError("every window needs the same number of displaced copies")
-    nrep = nrep.pop()
+def cross_g_figure(panels):
+    """Cross-type G: the share of locations within each distance of the nearest university or
+    institute, against the central 95 % of simulated curves, one :class:`CurvePanel` per null
+    model."""
+    return _curve_panels(panels, "share within the distance",
+                         "distance to nearest institution (m)",
+                         "central 95 % of null curves", step=True)
+
+
+def sensitivity_figure(p_copies: dict, recorded: dict, nrep: int, rng=None):
+    """p-values of each test (``{label: array}``) on ``nrep`` displaced copies (dots, jittered
+    by ``rng``) and at the recorded coordinates (``{label: p}``, diamonds), log scale."""
+    if set(recorded) != set(p_copies) or not p_copies:
+        raise ValueError("recorded p-values must cover exactly the tests of p_copies")
+    fig, ax = plt.subplots(figsize=(6.4, 3.4))
     jitter = np.random.default_rng(rng).uniform(-0.18, 0.18, nrep)
-    for ax, (key, res) in zip(axes, sens.items()):
-        for i, col in enumerate(cl.SENSITIVITY_TESTS):
-            ax.scatter(i + jitter, res.copies[col], s=9, color=C["blue"], alpha=0.5, lw=0)
-            ax.scatter([i], [recorded[key][col]], marker="D", s=36, color=C["orange"],
-                       edgecolor="black", zorder=3)
-        ax.axhline(0.05, color=C["vermillion"], lw=1, ls="--")
-        ax.set_yscale("log")
-        ax.set_ylim(0.0007, 1.2)
-        ax.set_xticks(range(len(cl.SENSITIVITY_TESTS)),
-                      [SENSITIVITY_TICKS[c] for c in cl.SENSITIVITY_TESTS], fontsize=8)
-        ax.set_title(res.name, fontsize=9)
-    axes[0].set_ylabel("p-value (log scale)")
-    n_points = next(iter(sens.values())).n_points
+    for i, (label, ps) in enumerate(p_copies.items()):
+        ps = np.asarray(ps, dtype=float)
+        if ps.size != nrep:
+            raise ValueError(f"{label}: need {nrep} p-values")
+        ax.scatter(i + jitter, ps, s=9, color=C["blue"], alpha=0.5, lw=0)
+        ax.scatter([i], [recorded[label]], marker="D", s=36, color=C["orange"],
+                   edgecolor="black", zorder=3)
+    ax.axhline(0.05, color=C["vermillion"], lw=1, ls="--")
+    ax.set_yscale("log")
+    ax.set_ylim(0.00008, 1.2)
+    ax.set_xticks(range(len(p_copies)), list(p_copies), fontsize=9)
+    ax.tick_params(axis="y", labelsize=9)
+    ax.set_ylabel("p-value (log scale)", fontsize=10)
     fig.legend(handles=[
         Line2D([], [], marker="o", ls="", color=C["blue"], alpha=0.6,
-               label=f"{nrep} displaced copies ({n_points} points)"),
+               label=f"{nrep} displaced copies"),
         Line2D([], [], marker="D", ls="", color=C["orange"], markeredgecolor="black",
                label="recorded coordinates"),
         Line2D([], [], color=C["vermillion"], ls="--", label="p = 0.05")],
-        loc="lower center", ncol=3, frameon=False, fontsize=8)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
+        loc="lower center", ncol=3, frameon=False, fontsize=9)
+    fig.tight_layout(rect=(0, 0.09, 1, 1))
     return fig
 
 

@@ -20,7 +20,19 @@ same global MAD test here.  pointpats' simulations cannot be seeded (its
 this module's are fixed by the seeds below.
 
 Prints wall times and ratios and writes benchmarks/results/pointpattern.json.
-Run: ``python benchmarks/bench_pointpattern.py`` (``make bench``).
+
+Second, when R with spatstat is installed (``Rscript`` on the PATH), the engine against
+spatstat's ``mad.test(X, Lest, nsim, fix.n = TRUE, correction = "isotropic", use.theo = TRUE)``
+side by side in one run: the same CSR pattern of n = 50, 200, 1,000 and 5,000 points in the unit
+square, spatstat's default r grid (513 values to ``rmax.rule``), 999 simulations (99 at
+n = 5,000, where one spatstat run takes minutes; the ratio is per simulation either way).  Each
+measurement runs in its own process under ``/usr/bin/time``, which gives its wall time and peak
+memory (maximum resident set size, the interpreter included).  Writes
+benchmarks/pointpattern_spatstat.json (committed) with the ratios and the growth exponent of the
+time with n (slope of log time on log n).
+
+Run: ``python benchmarks/bench_pointpattern.py`` (``make bench``);
+``--spatstat-only`` skips the pointpats part.
 """
 
 from __future__ import annotations
@@ -122,7 +134,112 @@ def pointpats_global(points, window, r, n_jobs: int, repeats: int):
     }
 
 
+SPATSTAT_OUT = ROOT / "benchmarks" / "pointpattern_spatstat.json"
+SPATSTAT_NS = (50, 200, 1000, 5000)
+
+PY_SNIPPET = """
+import sys, time
+import numpy as np
+from shapely.geometry import box
+from aicluster import pointpattern as pp
+X = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)
+t0 = time.perf_counter()
+res = pp.global_envelope_test(X, box(0, 0, 1, 1), nsim=int(sys.argv[2]), rng=1, test="mad")
+print("SECONDS", time.perf_counter() - t0, "T", res.T_obs)
+"""
+
+R_SNIPPET = """
+suppressMessages(library(spatstat))
+a <- commandArgs(TRUE)
+d <- read.csv(a[1])
+X <- ppp(d$x, d$y, window = owin())
+t <- system.time(m <- mad.test(X, Lest, nsim = as.integer(a[2]), fix.n = TRUE,
+                               correction = "isotropic", use.theo = TRUE, verbose = FALSE))
+cat("SECONDS", t[["elapsed"]], "T", m$statistic[[1]], "\\n")
+"""
+
+
+def _timed(cmd: list[str]) -> dict:
+    """Run cmd under /usr/bin/time; its printed SECONDS and T, and the peak memory in MB."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as tf:
+        out = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name, *cmd], check=True,
+                             capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        peak_kb = int(tf.read().strip().splitlines()[-1])
+    words = out.stdout.split()
+    return {"seconds": float(words[words.index("SECONDS") + 1]),
+            "T_obs": float(words[words.index("T") + 1]), "peak_mb": round(peak_kb / 1024, 1)}
+
+
+def spatstat_comparison() -> None:
+    import shutil
+    import tempfile
+
+    if shutil.which("Rscript") is None or not Path("/usr/bin/time").exists():
+        print("R (Rscript) or /usr/bin/time not found: the spatstat comparison is skipped")
+        return
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        py, rs = Path(tmp) / "bench.py", Path(tmp) / "bench.R"
+        py.write_text(PY_SNIPPET)
+        rs.write_text(R_SNIPPET)
+        for n in SPATSTAT_NS:
+            nsim = 999 if n <= 1000 else 99
+            X = pp.csr(box(0.0, 0.0, 1.0, 1.0), n, np.random.default_rng([SEED, n]))
+            csv = Path(tmp) / f"x{n}.csv"
+            np.savetxt(csv, X, delimiter=",", header="x,y", comments="", fmt="%.17g")
+            ours_ = _timed([sys.executable, str(py), str(csv), str(nsim)])
+            theirs = _timed(["Rscript", str(rs), str(csv), str(nsim)])
+            row = {"n": n, "nsim": nsim, "aicluster": ours_, "spatstat": theirs,
+                   "spatstat_over_aicluster": round(theirs["seconds"] / ours_["seconds"], 2),
+                   "same_T_obs": abs(ours_["T_obs"] - theirs["T_obs"])
+                   <= 1e-6 * abs(theirs["T_obs"])}
+            rows.append(row)
+            print(f"n = {n:>5}, {nsim} sims: aicluster {ours_['seconds']:8.2f} s, "
+                  f"{ours_['peak_mb']:7.1f} MB; spatstat {theirs['seconds']:8.2f} s, "
+                  f"{theirs['peak_mb']:7.1f} MB; spatstat/aicluster = "
+                  f"{row['spatstat_over_aicluster']:.2f}; same T_obs: {row['same_T_obs']}",
+                  flush=True)
+
+    def growth(key):
+        ln = np.log([r["n"] for r in rows])
+        lt = np.log([r[key]["seconds"] / r["nsim"] for r in rows])
+        return round(float(np.polyfit(ln, lt, 1)[0]), 2)
+
+    payload = {
+        "benchmark": "global L test (MAD, isotropic correction, fixed n), CSR in the unit "
+                     "square, spatstat's default r grid",
+        "machine": {"python": platform.python_version(), "platform": platform.platform(),
+                    "cpu_count": os.cpu_count(), "load_average": os.getloadavg()},
+        "rows": rows,
+        "growth_exponent_time_per_simulation": {"aicluster": growth("aicluster"),
+                                                "spatstat": growth("spatstat")},
+        "notes": ["Wall-clock seconds of the whole test in one process each (spatstat: inside "
+                  "R, after loading the package); peak memory is the process's maximum "
+                  "resident set size.",
+                  "spatstat_over_aicluster above 1 means aicluster is faster.",
+                  "n = 5,000 runs 99 simulations; compare time per simulation.",
+                  "The machine is shared: compare the two columns of one row, measured "
+                  "minutes apart, rather than rows of different runs."],
+    }
+    SPATSTAT_OUT.write_text(json.dumps(payload, indent=2) + "\n")
+    print("growth exponent (time per simulation ~ n^k):",
+          payload["growth_exponent_time_per_simulation"])
+    print(f"wrote {SPATSTAT_OUT.relative_to(ROOT)}")
+
+
 def main() -> None:
+    if "--spatstat-only" in sys.argv:
+        spatstat_comparison()
+        return
+    pointpats_main()
+    spatstat_comparison()
+
+
+def pointpats_main() -> None:
     import pointpats
 
     redwood = np.loadtxt(REDWOOD_CSV, delimiter=",", skiprows=1)

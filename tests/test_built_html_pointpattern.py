@@ -9,8 +9,8 @@ from test_built_html import browser, open_page, serve, wait_ready  # noqa: F401 
 
 PAGE = "chapters/point_patterns.html"
 NOTEBOOK = paths.ROOT / "chapters" / "point_patterns.ipynb"
-LABELS = ["pp-null-models", "pp-clark-evans", "pp-l-function", "pp-proximity", "pp-clusters",
-          "pp-kde", "pp-mentougou", "pp-limitations"]
+LABELS = ["pp-null-models", "pp-tests", "pp-l-function", "pp-proximity", "pp-sensitivity",
+          "pp-clusters", "pp-kde", "pp-mentougou", "pp-limitations"]
 
 
 def glued_values() -> dict:
@@ -69,16 +69,24 @@ def test_section_labels_exist(chapter):
 
 
 def test_glued_p_values_and_verdicts_are_in_the_prose(chapter):
+    import re
+
     text, values = chapter["text"], glued_values()
     assert "{glue" not in text
-    for key in ("ce_core_p", "ce_haidian_p", "l_core_mad_p", "l_core_dclf_p", "prox_core_mean_p",
-                "prox_core_median_p", "prox_haidian_mean_p", "sens_core_proximity_median"):
-        assert f"p = {values[key]:.3f}" in text or f"p {values[key]:.3f}" in text, key
-    for key in ("ce_core_words", "l_core_words", "prox_core_mean_words", "sens_core_proximity_words"):
+    for key in ("ce_core_p", "prox_core_p", "prox_cluster_p"):
+        assert f"p = {values[key]:.3f}" in text, key
+    assert f"p = {values['l_core_p']:.4f} ± {values['l_core_se']:.4f}" in text
+    for key in ("ce_core_holm", "l_core_holm", "prox_core_holm", "prox_cluster_holm"):
+        assert f"Holm-adjusted {values[key]:.3f}" in text, key
+    for key in ("ce_core_words", "l_core_words", "prox_core_words", "prox_cluster_words",
+                "sens_prox_cluster_words", "seeds_sentence", "db_sentence"):
         assert values[key] in text, key
-    assert f"{values['prox_core_mean_ratio']:.2f}" in text
-    for key in ("ties_sentence", "ce_null_sentence", "db_tie_sentence"):  # sentences pasted as Markdown
-        assert values[key] in text, key
+    for key in ("ties_sentence", "db_tie_sentence"):  # sentences pasted as Markdown
+        rendered = re.sub(r"\\(.)", r"\1", values[key])  # escaped names render plain
+        assert rendered in text, key
+    # generated sentences read as English at any value
+    assert "(s)" not in text
+    assert not re.search(r"ranges from (\d+) to \1\b", text)
 
 
 def test_chinese_text_and_exercises(chapter):

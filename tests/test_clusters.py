@@ -82,21 +82,10 @@ def test_the_book_windows_are_valid_and_nested():
 
 # --- p-values ----------------------------------------------------------------------------------
 
-def test_mc_p_value_formula():
-    sims = np.arange(1, 100)  # 1..99
-    assert cl.mc_p_value(0.5, sims, "less") == pytest.approx(1 / 100)
-    assert cl.mc_p_value(10, sims, "less") == pytest.approx(11 / 100)  # ties count against
-    assert cl.mc_p_value(10, sims, "greater") == pytest.approx(91 / 100)
-    assert cl.mc_p_value(1000, sims, "less") == 1.0
-    with pytest.raises(ValueError):
-        cl.mc_p_value(1, sims, "two-sided")
 
-
-def test_effect_size_and_verdict():
+def test_effect_size():
     assert cl.effect_size(3.0, [0.0, 1.0, 2.0]) == pytest.approx(2.0)
     assert math.isnan(cl.effect_size(1.0, [2.0, 2.0]))
-    assert cl.verdict(0.01, "yes", "no") == "yes"
-    assert cl.verdict(0.05, "yes", "no") == "no"
 
 
 # --- proximity ---------------------------------------------------------------------------------
@@ -131,27 +120,6 @@ def test_proximity_test_checks_shapes_and_statistic():
         cl.proximity_test(np.ones(3), np.ones((10, 3)), "max")
 
 
-def test_distance_cdf_and_envelope():
-    grid = np.array([0, 1, 2, 3])
-    np.testing.assert_allclose(cl.distance_cdf([1, 2, 2, 5], grid), [0, 0.25, 0.75, 0.75])
-    null = np.tile([1.0, 2.0], (50, 1))
-    lo, hi = cl.cdf_envelope(null, grid)
-    np.testing.assert_allclose(lo, [0, 0.5, 1, 1])
-    np.testing.assert_allclose(hi, lo)
-
-
-def test_mad_critical_value_matches_the_p_value():
-    rng = np.random.default_rng(9)
-    t_sim = rng.exponential(size=999)
-    crit = cl.mad_critical_value(t_sim, 0.05)
-    assert np.sum(t_sim >= crit) == 50
-    for t_obs in [crit - 1e-9, crit, crit + 1e-9, *rng.exponential(size=200)]:
-        p = (1 + np.sum(t_sim >= t_obs)) / 1000
-        assert (p <= 0.05) == (t_obs > crit)
-    with pytest.raises(ValueError):
-        cl.mad_critical_value(t_sim[:10], 0.05)
-
-
 # --- displacement ------------------------------------------------------------------------------
 
 def test_displacement_stays_within_disc_and_window_and_is_seeded():
@@ -170,29 +138,6 @@ def test_displacement_is_uniform_in_the_disc():
     r = np.hypot(*(moved - 5000.0).T)
     # uniform in a disc: P(r <= R/2) = 1/4
     assert np.mean(r <= 500) == pytest.approx(0.25, abs=0.03)
-
-
-def test_robustness_classes():
-    assert cl.robustness([0.01] * 96 + [0.2] * 4) == "robust"
-    assert cl.robustness([0.01] * 94 + [0.2] * 6) == "fragile"
-    assert cl.robustness([0.5] * 97 + [0.01] * 3) == "absent"
-
-
-def test_l_statistic_matches_the_envelope_test():
-    pts = clustered(2, 15)
-    res = pp.global_envelope_test(pts, SQUARE, r=cl.R_WALK, nsim=19, rng=1, test="mad")
-    assert cl.l_statistic(pts, SQUARE, cl.R_WALK, "mad") == pytest.approx(res.T_obs)
-    res = pp.global_envelope_test(pts, SQUARE, r=cl.R_WALK, nsim=19, rng=1, test="dclf")
-    assert cl.l_statistic(pts, SQUARE, cl.R_WALK, "dclf") == pytest.approx(res.T_obs)
-
-
-def test_displacement_sensitivity_is_deterministic_and_finds_clumps():
-    pts = clustered(3, 20)
-    kw = dict(radii=50.0, window=SQUARE, targets=np.array([[5000, 5000]]), nrep=5, nsim=99)
-    a = cl.displacement_sensitivity(pts, rng=11, **kw)
-    b = cl.displacement_sensitivity(pts, rng=11, **kw)
-    assert a.equals(b) and len(a) == 5
-    assert (a["ce_p"] <= 0.02).all() and (a["l_p"] <= 0.02).all()
 
 
 # --- power -------------------------------------------------------------------------------------
@@ -344,8 +289,7 @@ def test_points_glue_counts_ties_and_names_the_shared_point():
     assert (g["n_published"], g["n_estimated"]) == (3, 5)
     assert (g["prec_min"], g["prec_max"], g["prec_median"]) == (100, 800, 350.0)
     assert (g["n_tied"], g["n_groups"], g["largest_group"]) == (3, 1, 3)
-    assert g["ties_sentence"] == ("3 buildings share 1 location(s); the largest group, 3 buildings, "
-                                  "sits on one estimated point of Science Park 科技园")
+    assert g["ties_sentence"] == "3 buildings share one estimated point of Science Park 科技园"
     alone = sites.iloc[3:]
     assert cl.ties_sentence(alone, places).startswith("No two buildings share")
     assert cl.points_glue(alone, institutions, places)["largest_group"] == 1
@@ -375,106 +319,6 @@ def test_study_windows_and_their_areas():
     assert 2 < g["hull_m"] < 6 and g["buffer_m"] == 1000.0
 
 
-def test_windows_are_checked():
-    with pytest.raises(ValueError, match="at least one"):
-        cl.clark_evans_by_window({}, np.zeros((3, 2)), 19, (1, 1))
-    with pytest.raises(ValueError, match="display name"):
-        cl.clark_evans_by_window({"w": ("", SQUARE)}, clustered(), 19, (1, 1))
-
-
-def test_clark_evans_by_window_is_seeded_and_its_glue_reports_the_ties():
-    _, _, _, xy, windows = synthetic_chapter()
-    ce = cl.clark_evans_by_window(windows, xy, 19, seed=(7, 1))
-    assert ce.equals(cl.clark_evans_by_window(windows, xy, 19, seed=(7, 1)))
-    assert ce["n"].tolist() == [6, 8] * 3 and ce["tied"].tolist() == [False, True] * 3
-    direct = pp.clark_evans_test(xy, windows["core"][1], nsim=19,
-                                 rng=np.random.default_rng([7, 1, 1, 8]))
-    core_tied = ce[(ce["key"] == "core") & ce["tied"]].iloc[0]
-    assert core_tied["p"] == direct.p_value and core_tied["R"] == direct.R
-    g = cl.clark_evans_glue(ce)
-    assert list(g)[:4] == ["ce_haidian_R", "ce_haidian_p", "ce_haidian_es", "ce_haidian_words"]
-    assert f"pulls R down to {core_tied['R']:.2f} in the core" in g["ce_ties_sentence"]
-    assert list(cl.clark_evans_table(ce).columns) == ["Window", "Points", "R",
-                                                      "Mean NN distance (m)", "p (clustered)",
-                                                      "Effect size"]
-
-
-def test_clark_evans_glue_words_follow_the_p_values():
-    import pandas as pd
-
-    rows = [{"key": k, "window": k, "tied": t, "n": 5, "points": "", "R": 0.5, "mean_nnd": 1.0,
-             "p": p, "effect_size": -2.0}
-            for k, p in (("haidian", 0.001), ("core", 0.3), ("buffer", 0.04)) for t in (False, True)]
-    g = cl.clark_evans_glue(pd.DataFrame(rows))
-    assert g["ce_haidian_words"] == "more clustered than random points"
-    assert g["ce_core_words"] == "not distinguishable from random points"
-    assert g["ce_null_sentence"] == "The null model changes the answer."
-    assert g["ce_ties_sentence"] == "Without ties the two rows of each window are the same pattern."
-    same = pd.DataFrame(rows).assign(p=0.01)
-    assert cl.clark_evans_glue(same)["ce_null_sentence"].startswith("Here the null model does not")
-
-
-def test_l_function_by_window_glue_and_table():
-    _, _, _, xy, windows = synthetic_chapter()
-    r = np.arange(0.0, 1001.0, 100.0)
-    lf = cl.l_function_by_window(windows, xy, 19, seed=(7, 2), ties_seed=(7, 3), r=r)
-    core = lf["core"]
-    assert (core.n_locations, core.n_recorded) == (6, 8)
-    np.testing.assert_allclose(core.excess, core.mad.observed - r)
-    assert core.critical == cl.mad_critical_value(core.mad.T_sim)
-    assert core.ties.observed[0] > 0 == core.mad.observed[0]  # tied pairs count at r = 0
-    g = cl.l_function_glue(lf)
-    assert g["r_max"] == 1000.0 and g["l_core_excess"] == core.excess.max()
-    assert g["l_core_words"] == cl.verdict(max(core.mad.p_value, core.dclf.p_value), *cl.L_WORDS)
-    assert f"p = {core.ties.p_value:.3f} in the core" in g["l_ties_sentence"]
-    table = cl.l_function_table(lf)
-    assert table["Window"].tolist() == [name for name, _ in windows.values()]
-    assert table["at r (m)"].iloc[1] == r[np.argmax(core.excess)]
-
-
-def test_proximity_by_window_glue_and_table():
-    _, _, institutions, xy, windows = synthetic_chapter()
-    inst = haidian.xy(institutions)
-    d = cl.nearest_distances(xy, inst)
-    prox = cl.proximity_by_window(windows, inst, d, 99, seed=(7, 4))
-    assert prox["core"].null.shape == (99, 8)
-    g = cl.proximity_glue(prox)
-    t = prox["haidian"].tests["mean"]
-    assert g["prox_haidian_mean_ratio"] == pytest.approx(d.mean() / t.null_median)
-    assert g["prox_haidian_mean_p"] < 0.05  # institutions among the towers, in a 10 km square
-    assert g["prox_haidian_mean_words"] == cl.PROXIMITY_WORDS[0]
-    assert len(g) == 3 * 2 * 6
-    assert cl.proximity_table(prox)["Statistic"].tolist() == ["mean", "median"] * 3
-
-
-def test_sensitivity_glue_shares_and_words():
-    import pandas as pd
-
-    copies = pd.DataFrame({"ce_p": [0.01] * 20, "l_p": [0.5] * 20,
-                           "proximity_p": [0.01] * 10 + [0.2] * 10})
-    sens = {"core": cl.WindowSensitivity("Core", copies, 8)}
-    g = cl.sensitivity_glue(sens)
-    assert g["sens_core_ce_share"] == 100 and g["sens_core_ce_words"] == "holds in almost every copy"
-    assert g["sens_core_l_words"] == "fails in almost every copy"
-    assert g["sens_core_proximity_share"] == 50
-    assert g["sens_core_proximity_words"] == "depends on where exactly the buildings stand"
-    assert (g["sens_core_proximity_min"], g["sens_core_proximity_max"]) == (0.01, 0.2)
-    table = cl.sensitivity_table(sens)
-    assert table["Verdict"].tolist() == ["robust", "absent", "fragile"]
-
-
-def test_sensitivity_by_window_is_seeded_and_recorded_p_values_pick_the_right_tests():
-    _, _, institutions, xy, windows = synthetic_chapter()
-    inst, few = haidian.xy(institutions), {k: windows[k] for k in ("core",)}
-    a = cl.sensitivity_by_window(few, xy, 200.0, inst, nrep=3, nsim=19, seed=(7, 5))
-    b = cl.sensitivity_by_window(few, xy, 200.0, inst, nrep=3, nsim=19, seed=(7, 5))
-    assert a["core"].copies.equals(b["core"].copies) and a["core"].n_points == 8
-    ce = cl.clark_evans_by_window(few, xy, 19, seed=(7, 1))
-    lf = cl.l_function_by_window(few, xy, 19, (7, 2), (7, 3), r=np.arange(0.0, 1001.0, 100.0))
-    prox = cl.proximity_by_window(few, inst, cl.nearest_distances(xy, inst), 19, (7, 4))
-    rec = cl.recorded_p_values(ce, lf, prox)
-    assert rec == {"core": {"ce_p": ce["p"].iloc[0], "l_p": lf["core"].mad.p_value,
-                            "proximity_p": prox["core"].tests["mean"].p_value}}
 
 
 def test_dbscan_and_hdbscan_glue():
@@ -542,12 +386,7 @@ def test_mentougou_sites_lie_in_mentougou():
     assert all(districts.geometry["mentougou"].contains(Point(p)) for p in pts)
 
 
-def test_power_and_buffer_exercise_glue():
-    g = cl.power_glue(SQUARE, 10, nsim=19, seed=(7, 8), radii=(100, 2000), big_n=20, nrep=10)
-    assert list(g) == ["power_n", "power_big_n", "power_r1", "power_r2", "power_n_100",
-                       "power_n_2000", "power_20_100", "power_20_2000"]
-    assert g["power_20_100"] >= g["power_20_2000"]  # tight clumps are easier to detect
-    assert all(0 <= g[k] <= 100 for k in list(g)[4:])
+def test_buffer_exercise_glue():
     _, _, institutions, xy, _ = synthetic_chapter()
     inst = haidian.xy(institutions)
     b = cl.buffer_proximity_glue(inst[:1], 500.0, DISTRICT, inst, cl.nearest_distances(xy, inst),

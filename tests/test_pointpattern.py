@@ -141,9 +141,20 @@ def test_ties_are_compared_in_floating_point_as_spatstat():
     # 0.15000000000000002 in floating point; spatstat's K(0.15) excludes it.
     d = np.hypot(0.462 - 0.462, 0.9 - 0.75)
     assert d > 0.15
-    k = pp.k_function(CELLS, W_CELLS, [0.15, d], correction="none")
+    k = pp.k_function(CELLS, W_CELLS, [0.15, d, 0.2], correction="none")
     n = len(CELLS)
     assert k[1] - k[0] == pytest.approx(2 / (n * (n - 1)))
+
+
+def test_a_pair_at_exactly_r_max_is_not_counted_as_spatstat_closepairs():
+    # spatstat's closepairs keeps dx^2 + dy^2 < rmax^2 strictly: a pair at exactly the top of
+    # the r grid is left out of K(r_max), although it counts at any r_max beyond it.
+    pts = np.array([[0.2, 0.5], [0.5, 0.5], [0.9, 0.1]])
+    win = box(0.0, 0.0, 1.0, 1.0)
+    at_top = pp.k_function(pts, win, [0.1, 0.3], correction="none")
+    beyond = pp.k_function(pts, win, [0.1, 0.3, 0.31], correction="none")
+    assert at_top[-1] == 0.0
+    assert beyond[1] == pytest.approx(1 / 3) and beyond[2] == pytest.approx(1 / 3)
 
 
 def test_k_redwood_uncorrected_equals_brute_force():
@@ -500,3 +511,202 @@ def test_bad_input_raises_clear_value_errors():
         pp.global_envelope_test(CELLS, window, K_R, nsim=9, test="ks")
     with pytest.raises(ValueError, match="collinear"):
         pp.convex_hull_area([[0, 0], [1, 1], [2, 2]])
+
+
+# --- spatstat references made by scripts/spatstat_reference.R (tests/reference/spatstat) -----
+import pandas as pd  # noqa: E402
+
+from aicluster import ppinference as ppi  # noqa: E402
+
+SPAT = Path(__file__).resolve().parent / "reference" / "spatstat"
+L_WINDOW = _l_shape_with_hole()
+
+
+def _ref(name: str) -> pd.DataFrame:
+    return pd.read_csv(SPAT / name)
+
+
+def _amacrine():
+    am, w = _ref("amacrine.csv"), _ref("amacrine_window.csv").iloc[0]
+    xy = {t: am.loc[am["type"] == t, ["x", "y"]].to_numpy() for t in ("on", "off")}
+    return xy["on"], xy["off"], box(w.xmin, w.ymin, w.xmax, w.ymax)
+
+
+LSHAPE = _ref("lshape_thomas.csv").to_numpy()
+
+
+@pytest.mark.parametrize("correction, col", [("translation", "trans_exact"),
+                                             ("isotropic", "iso_exact")])
+def test_pcf_matches_spatstat_kernel_sum(correction, col):
+    ref = _ref("pcf_redwood.csv")
+    g = pp.pair_correlation(REDWOOD, W_REDWOOD, ref["r"], correction)
+    np.testing.assert_allclose(g[1:], ref[col][1:], rtol=1e-6, atol=1e-9)
+    assert np.isnan(g[0])
+
+
+def test_pcf_is_spatstat_pcf_up_to_its_binned_density():
+    # spatstat's pcf evaluates the same kernel sum with density.default (binned FFT)
+    ref = _ref("pcf_redwood.csv")
+    g = pp.pair_correlation(REDWOOD, W_REDWOOD, ref["r"], "translation")
+    np.testing.assert_allclose(g[1:], ref["trans_spatstat"][1:], rtol=2e-2)
+
+
+def test_pcf_isotropic_in_a_polygon_with_a_hole():
+    ref = _ref("pcf_lshape.csv")
+    g = pp.pair_correlation(LSHAPE, L_WINDOW, ref["r"], "isotropic")
+    np.testing.assert_allclose(g[1:], ref["iso_exact"][1:], rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(g[1:], ref["iso_spatstat"][1:], rtol=2e-2)
+
+
+@pytest.mark.parametrize("correction, col", [("none", "none"), ("isotropic", "iso"),
+                                             ("translation", "trans")])
+def test_k_cross_matches_spatstat(correction, col):
+    on, off, win = _amacrine()
+    ref = _ref("kcross_amacrine.csv")
+    np.testing.assert_allclose(pp.k_cross(on, off, win, ref["r"], correction), ref[col],
+                               rtol=1e-6, atol=1e-12)
+
+
+def test_l_cross_matches_spatstat():
+    on, off, win = _amacrine()
+    ref = _ref("kcross_amacrine.csv")
+    np.testing.assert_allclose(pp.l_cross(on, off, win, ref["r"]), ref["L_iso"], rtol=1e-6,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("correction", ["rs", "km"])
+def test_g_cross_matches_spatstat(correction):
+    on, off, win = _amacrine()
+    ref = _ref("gcross_amacrine.csv")
+    np.testing.assert_allclose(pp.g_cross(on, off, win, ref["r"], correction), ref[correction],
+                               rtol=1e-6, atol=1e-12)
+
+
+def test_estimated_intensity_and_kinhom_match_spatstat():
+    lam = pp.intensity_at_points(REDWOOD, 0.1)
+    np.testing.assert_allclose(lam, _ref("kinhom_redwood_lambda.csv")["lambda"], rtol=1e-6)
+    ref = _ref("kinhom_redwood.csv")
+    r = ref["r"].to_numpy()
+    np.testing.assert_allclose(pp.k_inhom(REDWOOD, W_REDWOOD, r, lam, "isotropic"), ref["iso"],
+                               rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(pp.k_inhom(REDWOOD, W_REDWOOD, r, lam, "translation"),
+                               ref["trans"], rtol=1e-6, atol=1e-12)
+    np.testing.assert_allclose(pp.l_inhom(REDWOOD, W_REDWOOD, r, lam), ref["L_iso"], rtol=1e-6,
+                               atol=1e-12)
+
+
+def test_cluster_model_k_matches_spatstat():
+    ref = _ref("cluster_K.csv")
+    np.testing.assert_allclose(ppi.thomas_k(ref["r"], 20, 0.05), ref["thomas"], rtol=1e-6,
+                               atol=1e-15)
+    np.testing.assert_allclose(ppi.matern_k(ref["r"], 20, 0.07), ref["matclust"], rtol=1e-6,
+                               atol=1e-15)
+
+
+@pytest.mark.parametrize("row", range(4))
+def test_minimum_contrast_fit_matches_kppm(row):
+    # spatstat's optim stops at its own tolerance: parameters agree to 0.1 %, and our
+    # optimum is at least as good as spatstat's under the same criterion.
+    ref = _ref("kppm_mincon.csv").iloc[row]
+    X, W = (REDWOOD, W_REDWOOD) if ref["pattern"] == "redwood" else (LSHAPE, L_WINDOW)
+    model = "thomas" if ref["model"] == "Thomas" else "matern"
+    r = np.linspace(0.0, ref["rmax"], 513)
+    fit = ppi.fit_cluster(X, W, model, r=r, rmin=ref["rmin"], rmax=ref["rmax"])
+    assert fit.kappa == pytest.approx(ref["kappa"], rel=1e-3)
+    assert fit.scale == pytest.approx(ref["scale"], rel=1e-3)
+    assert fit.mu == pytest.approx(ref["mu"], rel=1e-3)
+    k = pp.k_function(X, W, r, "isotropic")
+    sub = (r >= ref["rmin"]) & (r <= ref["rmax"])
+    theirs = ppi.contrast(k[sub], r[sub], model, ref["kappa"], ref["scale"])
+    assert fit.discrepancy <= theirs * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("row", range(3))
+def test_clark_evans_cdf_correction_matches_spatstat(row):
+    ref = _ref("clarkevans_cdf.csv").iloc[row]
+    X = {"redwood": REDWOOD, "cells": CELLS,
+         "japanesepines": _ref("japanesepines.csv").to_numpy()}[ref["pattern"]]
+    W = W_REDWOOD if ref["pattern"] == "redwood" else W_CELLS
+    assert pp.default_r_g(W, len(X))[-1] == pytest.approx(ref["G_rmax"], rel=1e-12)
+    assert pp.clark_evans_cdf(X, W) == pytest.approx(ref["R_cdf"], rel=1e-6)
+    assert pp.clark_evans(X, W, correction="cdf").R == pytest.approx(ref["R_cdf"], rel=1e-6)
+
+
+def test_top_of_the_grid_follows_spatstat_kest():
+    ref = _ref("kest_top_cells.csv")
+    top, inside = ref.iloc[:3], ref.iloc[3:]
+    np.testing.assert_allclose(pp.k_function(CELLS, W_CELLS, top["r"], "none"), top["none"],
+                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(pp.k_function(CELLS, W_CELLS, inside["r"], "none"),
+                               inside["none"], rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("test", ["dclf", "mad"])
+def test_japanesepines_global_statistics_match_spatstat(test):
+    ref = _ref("japanesepines_global.csv").set_index("test").loc[test]
+    X = _ref("japanesepines.csv").to_numpy()
+    r = np.linspace(0.0, ref["rmax"], 513)
+    res = pp.global_envelope_test(X, W_CELLS, r=r, nsim=1, rng=1, test=test)
+    assert res.T_obs == pytest.approx(ref["statistic"], rel=1e-6)
+
+
+def test_simulated_thomas_process_has_the_fitted_k():
+    fit = ppi.ClusterFit("thomas", kappa=25.0, scale=0.04, mu=4.0, discrepancy=0.0)
+    win = box(0.0, 0.0, 1.0, 1.0)
+    r = np.array([0.05, 0.1])
+    gen = np.random.default_rng(3)
+    ks = np.array([pp.k_function(ppi.simulate_cluster(fit, win, gen), win, r, "translation")
+                   for _ in range(200)])
+    # mean K over patterns is close to the model's (ratio-unbiased only approximately)
+    np.testing.assert_allclose(ks.mean(axis=0), ppi.thomas_k(r, 25.0, 0.04), rtol=0.08)
+    n = len(ppi.simulate_cluster(fit, win, gen, n=90))
+    assert n == 90
+
+
+def test_holm_and_mc_standard_error():
+    np.testing.assert_allclose(ppi.holm([0.01, 0.04, 0.03, 0.5]), [0.04, 0.09, 0.09, 0.5])
+    assert ppi.mc_standard_error(0.05, 999) == pytest.approx(math.sqrt(0.05 * 0.95 / 999))
+    assert ppi.mc_p_value(2.0, [1.0, 3.0, 2.0], "greater") == 0.75
+
+
+def test_sequential_test_stops_away_from_the_threshold():
+    gen = np.random.default_rng(5)
+    t = ppi.sequential_mc_test(lambda x: x, 1.645, lambda g: g.normal(), "greater", gen,
+                               nsim=199, max_nsim=4000)
+    assert abs(t.p_value - 0.05) >= 2 * t.se or t.nsim + 199 > 4000
+
+
+def test_estimated_window_is_the_ripley_rasson_hull_clipped():
+    gen = np.random.default_rng(2)
+    pts = pp.csr(box(0, 0, 10, 10), 30, gen)
+    clip = box(0, 0, 6, 10)
+    rr = pp.ripley_rasson_window(pts)
+    win = ppi.estimated_window(pts, clip)
+    assert win.area == pytest.approx(rr.intersection(clip).area)
+    # every point a hull vertex: the window is still defined (factor sqrt(n))
+    tri = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    assert ppi.estimated_window(tri).area == pytest.approx(0.5 * 3)
+
+
+def test_distance_ratio_is_one_for_the_window_average_and_small_near_targets():
+    win = box(0, 0, 100, 100)
+    targets = np.array([[50.0, 50.0]])
+    grid = ppi.grid_in(win, 1.0)
+    assert ppi.distance_ratio(grid, targets, win, cell=1.0) == pytest.approx(1.0)
+    near = targets + np.array([[1.0, 0.0], [0.0, 2.0]])
+    assert ppi.distance_ratio(near, targets, win, cell=1.0) < 0.05
+
+
+def test_holm_family_simulates_more_only_where_the_verdict_is_unsettled():
+    def normal(g):
+        return g.normal()
+
+    tests = {"far": (lambda x: x, 5.0, normal, "greater"),
+             "edge": (lambda x: x, 1.645, normal, "greater")}
+    rngs = {k: np.random.default_rng(i) for i, k in enumerate(tests)}
+    res = ppi.holm_family(tests, rngs, nsim=199, max_nsim=1990)
+    assert res["far"].nsim == 199
+    assert res["edge"].nsim > 199
+    adj = dict(zip(res, ppi.holm([t.p_value for t in res.values()])))
+    mult = 1  # 'edge' has the larger p, so Holm multiplies it by 1
+    assert abs(adj["edge"] - 0.05) >= 2 * mult * res["edge"].se or res["edge"].nsim + 199 > 1990

@@ -11,6 +11,7 @@ from PIL import Image
 import aicluster
 from aicluster import clusters as cl
 from aicluster import haidian, paths, style
+from aicluster import pointpattern as pp
 from aicluster import ppfigures as ppf
 from test_clusters import ORIGIN, synthetic_chapter
 
@@ -28,24 +29,33 @@ def book_style():
 def chapter():
     """The synthetic chapter's results, as the notebook computes them (few simulations)."""
     places, sites, institutions, xy, windows = synthetic_chapter()
+    gen = np.random.default_rng(1)
+    loc, _ = cl.distinct_locations(xy)
+    core = windows["core"][1]
+    curves = [ppf.CurvePanel(title, R, pp.l_function(loc, w, R) - R,
+                             np.array([pp.l_function(pp.csr(w, len(loc), gen), w, R) - R
+                                       for _ in range(19)]), f"{len(loc)} distinct locations",
+                             critical=50.0)
+              for title, w in (("All", windows["haidian"][1]), ("Core", core))]
+    grid = np.arange(0.0, 3001.0, 100.0)
     inst = haidian.xy(institutions)
-    ce = cl.clark_evans_by_window(windows, xy, 19, seed=(1, 1))
-    lf = cl.l_function_by_window(windows, xy, 19, seed=(1, 2), ties_seed=(1, 3), r=R)
-    prox = cl.proximity_by_window(windows, inst, cl.nearest_distances(xy, inst), 19, seed=(1, 4))
-    sens = cl.sensitivity_by_window(windows, xy, 200.0, inst, nrep=4, nsim=19, seed=(1, 5))
+    cross = [ppf.CurvePanel("CSR", grid, pp.g_cross(loc, inst, core, grid, "none"),
+                            np.array([pp.g_cross(pp.csr(core, len(loc), gen), inst, core, grid,
+                                                 "none") for _ in range(19)]), "locations")]
+    copies = {"A": gen.uniform(size=4), "B": gen.uniform(size=4)}
     db = cl.dbscan_sensitivity(xy, (2, 3, 4), cl.WALK_EPS_M)
     layers = ppf.map_layers(windows, 1000.0, institutions, xy)
-    return {"sites": sites, "xy": xy, "layers": layers, "ce": ce, "lf": lf, "prox": prox,
-            "sens": sens, "recorded": cl.recorded_p_values(ce, lf, prox),
+    return {"sites": sites, "xy": xy, "layers": layers, "curves": curves, "cross": cross,
+            "copies": copies, "recorded": {"A": 0.01, "B": 0.5},
             "knee": cl.knee_setting(db, 3),
             "surfaces": cl.kde_surfaces(xy, 750.0, layers.zoom_extent(1500.0), cell=100.0)}
 
 
 FIGURES = {
     "windows": lambda c: ppf.windows_figure(c["layers"]),
-    "l_function": lambda c: ppf.l_function_figure(c["lf"]),
-    "proximity_cdf": lambda c: ppf.proximity_cdf_figure(c["prox"]),
-    "sensitivity": lambda c: ppf.sensitivity_figure(c["sens"], c["recorded"], rng=6),
+    "l_function": lambda c: ppf.l_excess_figure(c["curves"]),
+    "proximity_cdf": lambda c: ppf.cross_g_figure(c["cross"]),
+    "sensitivity": lambda c: ppf.sensitivity_figure(c["copies"], c["recorded"], 4, rng=6),
     "dbscan": lambda c: ppf.dbscan_figure(c["xy"], c["knee"], c["layers"]),
     "kde": lambda c: ppf.kde_figure(c["surfaces"], c["layers"]),
 }
@@ -97,48 +107,43 @@ def test_windows_figure(chapter):
     assert [t.get_text() for t in legend.get_texts()][3] == "Within 1 km of knowledge/AI places"
 
 
-def test_l_function_figure(chapter):
-    lf = chapter["lf"]
-    fig = ppf.l_function_figure(lf)
-    assert len(fig.axes) == 3
-    for ax, res in zip(fig.axes, lf.values()):
-        assert ax.get_title() == f"{res.name}\nMAD p = {res.mad.p_value:.3f}"
-        assert len(ax.lines) == 5 and sum(isinstance(c, PolyCollection) for c in ax.collections) == 1
-        blue = ax.lines[3]
-        np.testing.assert_allclose(blue.get_ydata(), res.excess)
-    (legend,) = fig.legends
-    assert [t.get_text() for t in legend.get_texts()] == [
-        "pointwise range of simulations", "global 5 % envelope (MAD)",
-        "8 recorded points, with ties", "6 distinct locations"]
+def test_l_excess_figure_gives_each_panel_its_own_scale(chapter):
+    curves = chapter["curves"]
+    fig = ppf.l_excess_figure(curves)
+    assert len(fig.axes) == 2
+    for ax, pan in zip(fig.axes, curves):
+        assert ax.get_title() == pan.title
+        np.testing.assert_allclose(ax.lines[-1].get_ydata(), pan.observed)
+        lo, hi = ax.get_ylim()
+        assert lo <= pan.observed.min() and hi >= pan.observed.max()
+    # not a shared y axis: each panel is scaled to its own curves
+    assert fig.axes[0].get_shared_y_axes().get_siblings(fig.axes[0]) == [fig.axes[0]]
+    for text in [t for ax in fig.axes for t in (ax.title, ax.xaxis.label)]:
+        assert text.get_fontsize() >= 8
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[-1] == "6 distinct locations" and fig.legends[0].get_texts()[0].get_fontsize() >= 8
 
 
-def test_proximity_cdf_figure(chapter):
-    prox = chapter["prox"]
-    fig = ppf.proximity_cdf_figure(prox)
-    assert len(fig.axes) == 3
-    for ax, res in zip(fig.axes, prox.values()):
-        assert ax.get_title().endswith(f"mean distance p = {res.tests['mean'].p_value:.3f}")
-        sites_cdf = ax.lines[-1].get_ydata()
-        assert sites_cdf[0] == 0 and sites_cdf[-1] == 1  # no building is 4 km from an institution
-    assert "8 AI buildings" in [t.get_text() for t in fig.legends[0].get_texts()]
-    with pytest.raises(ValueError, match="increasing"):
-        ppf.proximity_cdf_figure(prox, grid=[0, 100, 50])
+def test_cross_g_figure(chapter):
+    fig = ppf.cross_g_figure(chapter["cross"])
+    (ax,) = fig.axes
+    obs = ax.lines[-1].get_ydata()
+    assert obs[0] == 0 and obs[-1] == 1  # every location within 3 km of an institution
+    with pytest.raises(ValueError, match="simulated"):
+        ppf.CurvePanel("x", np.arange(3.0), np.zeros(3), np.zeros((5, 4)), "obs")
 
 
 def test_sensitivity_figure(chapter):
-    sens, recorded = chapter["sens"], chapter["recorded"]
-    fig = ppf.sensitivity_figure(sens, recorded, rng=6)
-    assert len(fig.axes) == 3
-    for ax, (key, res) in zip(fig.axes, sens.items()):
-        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
-        assert len(dots) == 6  # copies and recorded value, for each of three tests
-        assert dots[1].get_offsets()[0][1] == recorded[key]["ce_p"]
-        assert ax.get_yscale() == "log" and ax.get_title() == res.name
-        assert [t.get_text() for t in ax.get_xticklabels()] == ["Clark–Evans", "L (MAD)",
-                                                                "Proximity"]
-    assert fig.legends[0].get_texts()[0].get_text() == "4 displaced copies (8 points)"
-    with pytest.raises(ValueError, match="exactly the windows"):
-        ppf.sensitivity_figure(sens, {"core": recorded["core"]})
+    fig = ppf.sensitivity_figure(chapter["copies"], chapter["recorded"], 4, rng=6)
+    (ax,) = fig.axes
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+    assert len(dots) == 4  # copies and recorded value, for each of two tests
+    assert dots[1].get_offsets()[0][1] == 0.01
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["A", "B"]
+    assert fig.legends[0].get_texts()[0].get_text() == "4 displaced copies"
+    with pytest.raises(ValueError, match="exactly the tests"):
+        ppf.sensitivity_figure(chapter["copies"], {"A": 0.1}, 4)
 
 
 def test_dbscan_figure(chapter):
@@ -172,8 +177,8 @@ def test_kde_figure(chapter):
 
 
 def test_empty_results_are_rejected():
-    with pytest.raises(ValueError, match="at least one window"):
-        ppf.l_function_figure({})
+    with pytest.raises(ValueError, match="at least one panel"):
+        ppf.l_excess_figure([])
 
 
 # --- deterministic files -----------------------------------------------------------------------
