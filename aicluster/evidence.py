@@ -81,10 +81,12 @@ MAX_PRECISION_M = 10_000
 # (the shortest in the data has 6; a one-character "quote" would pass the verbatim check
 # anywhere).
 MIN_QUOTE_CHARS = 6
-# The most places the book is sized for: 20 times today's 50. Ten times builds (see
-# benchmarks/bench_scale.py and the report of issue 16); beyond this the Monte Carlo chapters
-# would run for hours or exhaust memory, so the data check stops the build before any chapter.
-MAX_PLACES = 1_000
+# The most places the book is sized for: ten times today's 50, the most that was timed building
+# (benchmarks/bench_scale.py; the strict HTML build with 500 places took 8 min on a shared
+# two-core machine, the largest process 0.7 GB; the point-pattern chapter grows fastest). Beyond
+# this, untimed, the Monte Carlo chapters could run for hours, so the data check stops the build
+# before any chapter.
+MAX_PLACES = 500
 # Integers are stored as int64; a value outside it would overflow when converted.
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 _DATE_FORMS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
