@@ -252,7 +252,7 @@ def _draw_item(ax, it, mid, y, label_col):
             markeredgewidth=1.6 if hollow else 0.6, zorder=4)
     ax.annotate(str(it[label_col]), (mid, y), xytext=(5, 0), textcoords="offset points",
                 fontsize=LABEL_FONTSIZE, va="center", ha="left", zorder=5,
-                style="italic" if hollow else "normal")
+                style="italic" if hollow else "normal", parse_math=False)  # text from data
 
 
 def legend_handles(categories, *, planned=True, claims=False) -> list:
