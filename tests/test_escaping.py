@@ -265,7 +265,7 @@ def test_mathtext_is_literal(payload):
 def test_map_figure_text_from_data_is_not_maths():
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
-    name = "US$5 and $x^2$"
+    name = "Tsinghua $x^2$ Park"
     pts = gpd.GeoDataFrame({"name": [name]}, geometry=[Point(116.3, 40.0)], crs="EPSG:4326")
     m = maps.BookMap(name, map_id="t", basemap=False)
     m.points(pts, name="p", annotate_col="name", legend={name: "#0072B2"})
@@ -312,7 +312,7 @@ def test_timeline_and_claim_labels_from_data_are_not_maths():
     import matplotlib.pyplot as plt
     from matplotlib.text import Text
     from aicluster import indicators, timeline
-    name = "US$5 and $x^2$"
+    name = "Tsinghua $x^2$ Park"
     fig, ax = plt.subplots()
     item = pd.Series({"hollow": False, "colour": "#0072B2", "t_start": 2020.0, "t_end": 2020.0,
                       "marker": "o", "label": name})
