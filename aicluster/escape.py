@@ -21,9 +21,10 @@ that target:
   character references, so no ``{{ }}``/``{% %}`` survives into a template, and `` ` ``, ``$``,
   ``\\`` too, since folium puts tooltips in a JavaScript template literal.
 - :func:`latex`: LaTeX text (``\\input``, ``$``, ``%``, ``#`` ... shown as characters).
-- :func:`mathtext`: matplotlib text where mathtext is on (``$x$`` would be drawn as maths). The
-  book's figures turn mathtext off altogether (``text.parse_math: False`` in
-  :func:`aicluster.style.book_rc`); this function is for text drawn without that setting.
+- :func:`mathtext`: matplotlib text (``$x$`` would be drawn as maths): ``$`` becomes ``\\$``.
+  Mathtext stays on for the book's figures (log-axis tick labels are mathtext), so text from
+  data is escaped where it is drawn, or drawn with ``parse_math=False`` (map labels, timeline
+  and claim-chart annotations).
 """
 from __future__ import annotations
 

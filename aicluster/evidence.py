@@ -83,10 +83,12 @@ MAX_PRECISION_M = 10_000
 # (the shortest in the data has 6; a one-character "quote" would pass the verbatim check
 # anywhere).
 MIN_QUOTE_CHARS = 6
-# The most places the book is sized for: 20 times today's 50. Ten times builds (see
-# benchmarks/bench_scale.py and the report of issue 16); beyond this the Monte Carlo chapters
-# would run for hours or exhaust memory, so the data check stops the build before any chapter.
-MAX_PLACES = 1_000
+# The most places the book is sized for: ten times today's 50, the most that was timed building
+# (benchmarks/bench_scale.py; the strict HTML build with 500 places took 8 min on a shared
+# two-core machine, the largest process 0.7 GB; the point-pattern chapter grows fastest). Beyond
+# this, untimed, the Monte Carlo chapters could run for hours, so the data check stops the build
+# before any chapter.
+MAX_PLACES = 500
 # Integers are stored as int64; a value outside it would overflow when converted.
 _INT64 = (-(2 ** 63), 2 ** 63 - 1)
 _DATE_FORMS = {"year": "YYYY", "month": "YYYY-MM", "day": "YYYY-MM-DD"}
@@ -380,12 +382,16 @@ def _locate(prefix: str) -> tuple[int, str | None]:
     return row, header[index] if index < len(header) else None
 
 
-def _parse_csv(text: str, name: str) -> tuple[list[str], list[list[str]]]:
+def _parse_csv(text: str, name: str, max_rows: int | None = None
+               ) -> tuple[list[str], list[list[str]]]:
+    """Header and records; stops reading after max_rows + 1 data rows (enough to refuse)."""
     records: list[list[str]] = []
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         for record in reader:
             records.append(record)
+            if max_rows is not None and len(records) > max_rows + 1:
+                break
     except csv.Error as err:
         problem = Problem(name, len(records) + 1, (), f"malformed CSV ({err})")
         raise EvidenceError([problem]) from None
@@ -405,7 +411,7 @@ def _check_header(table: Table, header: list[str], name: str) -> list[Problem]:
 def _read_raw(table: Table, data_dir: Path) -> Raw:
     path = data_dir / table.file
     name = _display(path)
-    header, records = _parse_csv(_read_text(path, name), name)
+    header, records = _parse_csv(_read_text(path, name), name, table.max_rows)
     _raise_if(_check_header(table, header, name))
     rows, problems = [], []
     for i, record in enumerate(records):
@@ -420,9 +426,9 @@ def _read_raw(table: Table, data_dir: Path) -> Raw:
         raise EvidenceError([Problem(name, 2, (), "no data rows")])
     if table.max_rows is not None and len(rows) > table.max_rows:
         raise EvidenceError([Problem(name, None, (), (
-            f"{len(rows):,} data rows, more than the {table.max_rows:,} the book's computations "
-            "are sized for (Monte Carlo simulations over every pair of places): the build would "
-            "take hours or run out of memory. Raise the limit in aicluster.evidence only after "
+            f"more than {table.max_rows:,} data rows, the most the book's computations "
+            "are sized for (Monte Carlo simulations over every pair of places): the build could "
+            "take hours or run out of memory. Raise MAX_PLACES in aicluster.evidence only after "
             "timing a build with benchmarks/bench_scale.py"))])
     return Raw(table, name, rows)
 

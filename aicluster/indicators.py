@@ -339,7 +339,8 @@ def plot_points(ax, s: pd.DataFrame, *, x="t_mid", marker_col=None, markers=None
             dx, dy = label_offsets.get(r.claim_id, (6, -3))
             top = r.value_high if not pd.isna(r.value_high) else r.value
             ax.annotate(r.label, (xv, top), xytext=(dx, dy), textcoords="offset points",
-                        fontsize=8, ha="left" if dx >= 0 else "right", va="center", zorder=5)
+                        fontsize=8, ha="left" if dx >= 0 else "right", va="center", zorder=5,
+                        parse_math=False)  # label from data: a "$" is a dollar, not maths
     return ax
 
 

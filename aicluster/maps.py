@@ -392,7 +392,7 @@ class BookMap:
         ax.set_aspect("equal")
         add_scale_bar(ax)
         add_north_arrow(ax)
-        ax.set_title(self.title)
+        ax.set_title(escape.mathtext(self.title))
         if self.attribution():
             ax.text(1.0, -0.01, self.attribution(), transform=ax.transAxes, ha="right",
                     va="top", fontsize=6.5, color=CONTEXT_TEXT)
@@ -608,8 +608,10 @@ def _legend_handles(layer: _Layer):
         return []
     if layer.kind == "points":
         return [Line2D([], [], marker="o", linestyle="", markerfacecolor=c,
-                       markeredgecolor="#222222", label=lab) for lab, c in layer.legend.items()]
-    return [Patch(facecolor=c, edgecolor="#333333", label=lab) for lab, c in layer.legend.items()]
+                       markeredgecolor="#222222", label=escape.mathtext(lab))
+                for lab, c in layer.legend.items()]
+    return [Patch(facecolor=c, edgecolor="#333333", label=escape.mathtext(lab))
+            for lab, c in layer.legend.items()]
 
 
 _COLOUR = re.compile(r"#[0-9A-Fa-f]{3}(?:[0-9A-Fa-f]{3})?")

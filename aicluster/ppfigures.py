@@ -108,7 +108,8 @@ def label_universities(ax, layers: MapLayers, extent) -> None:
     for name, (x, y) in zip(layers.university_names, layers.institutions):
         if name is not None and extent[0] < x < extent[2] and extent[1] < y < extent[3]:
             ax.annotate(name, (x, y), xytext=(4, -10), textcoords="offset points",
-                        fontsize=7.5, color=C["vermillion"], zorder=5)
+                        fontsize=7.5, color=C["vermillion"], zorder=5,
+                        parse_math=False)  # names from data: never mathtext
 
 
 def _windows_legend(layers: MapLayers) -> list:

@@ -72,8 +72,6 @@ def book_rc() -> dict:
             "blue", "vermillion", "green", "orange", "purple", "sky", "yellow", "black")]),
         "svg.hashsalt": "aicluster",
         "path.simplify": True,
-        # Text from data is drawn as written: a name with two "$" is not typeset as maths.
-        "text.parse_math": False,
     }
 
 

@@ -336,7 +336,8 @@ def _draw_item(ax, it, y, titled=True):
     # A faint guide from the marker to its title, so that the eye can follow a row.
     ax.plot([mid, ax.get_xlim()[1]], [y, y], color="#e3e3e3", lw=0.5, zorder=1)
     ax.text(1.02, y, str(it["title"]), transform=ax.get_yaxis_transform(), ha="left",
-            va="center", fontsize=LABEL_FONTSIZE, clip_on=False)
+            va="center", fontsize=LABEL_FONTSIZE, clip_on=False,
+            parse_math=False)  # text from data
 
 
 def legend_handles(categories, *, planned=True, claims=False) -> list:

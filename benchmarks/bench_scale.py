@@ -3,7 +3,8 @@
     .venv/bin/python benchmarks/bench_scale.py [k ...]      (default: 10 100)
 
 For each k, data/ is copied to a temporary folder and every row of places.csv is repeated k
-times with new ids (``<id>_x<j>``; same coordinates, so every copy is valid). In a fresh child
+times with new ids (``<id>_x<j>``), each copy moved by a random distance of up to half its
+precision radius (at most 300 m, fixed seed), so every copy is valid and no two coincide. In a fresh child
 process each (so peak memory is its own) it runs
 
 - the build's data check (``aicluster.buildcheck.check_data``, without the article texts), and
@@ -28,8 +29,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+import shapely
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from aicluster import geo  # noqa: E402
 
 CHILD = r"""
 import json, resource, sys, time
@@ -67,9 +72,23 @@ def scaled_data(k: int, into: Path) -> Path:
         rows = list(csv.reader(fh))
     header, body = rows[0], rows[1:]
     copies = [r[:] for r in body]
+    rng = np.random.default_rng(16)
+    lon, lat, radius = (header.index(c) for c in ("lon", "lat", "precision_m"))
+    districts = geo.load_districts(data / "beijing_districts.geojson").set_index("district_id")
+    inside = [districts.geometry[r[header.index("district")]].contains(
+        shapely.Point(float(r[lon]), float(r[lat]))) for r in body]
     for j in range(1, k):
-        for r in body:
-            copies.append([f"{r[0]}_x{j}", *r[1:]])
+        for r, within in zip(body, inside):
+            # A distinct, valid point: moved by up to half its precision radius (at most 300 m),
+            # so it stays within its district give or take its radius, as the check requires
+            # (a place already outside its district, within its radius, is not moved).
+            dist = min(int(r[radius]) / 2, 300) * np.sqrt(rng.uniform()) * within
+            angle = rng.uniform(0, 2 * np.pi)
+            y = float(r[lat]) + dist * np.sin(angle) / 111_320
+            x = float(r[lon]) + dist * np.cos(angle) / (111_320 * np.cos(np.radians(y)))
+            row = [f"{r[0]}_x{j}", *r[1:]]
+            row[lon], row[lat] = f"{x:.6f}", f"{y:.6f}"
+            copies.append(row)
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows([header, *copies])
     (data / "places.csv").write_text(buf.getvalue(), encoding="utf-8")

@@ -261,14 +261,19 @@ def test_mathtext_is_literal(payload):
     assert not is_math and shown == payload.replace("\n", " ")
 
 
-def test_book_figures_draw_dollars_as_text():
+def test_map_figure_text_from_data_is_not_maths():
     import matplotlib.pyplot as plt
-    from aicluster import style
-    with plt.rc_context(style.book_rc()):
-        fig, ax = plt.subplots()
-        label = ax.text(0, 0, "US$5 and $6")
-        assert label._preprocess_math(label.get_text()) == ("US$5 and $6", False)
-        plt.close(fig)
+    from matplotlib.text import Text
+    name = "Tsinghua $x^2$ Park"
+    pts = gpd.GeoDataFrame({"name": [name]}, geometry=[Point(116.3, 40.0)], crs="EPSG:4326")
+    m = maps.BookMap(name, map_id="t", basemap=False)
+    m.points(pts, name="p", annotate_col="name", legend={name: "#0072B2"})
+    fig = m.figure()
+    texts = [t for t in fig.findobj(Text) if "x^2" in t.get_text()]
+    plt.close(fig)
+    assert len(texts) == 3, [t.get_text() for t in texts]  # title, label, legend entry
+    for t in texts:
+        assert t._preprocess_math(t.get_text()) == (name, False), t.get_text()
 
 
 @pytest.mark.parametrize("payload", TARGET_PAYLOADS)
@@ -302,3 +307,23 @@ def test_ties_sentence_shows_place_names_as_text(payload):
     parsed, shown = _rendered_text(clusters.ties_sentence(sites, hostile))
     assert set(parsed.tags) <= {"p"}, parsed.tags
     assert payload.strip() in shown
+
+
+def test_timeline_and_claim_labels_from_data_are_not_maths():
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+    from aicluster import indicators, timeline
+    name = "Tsinghua $x^2$ Park"
+    fig, ax = plt.subplots()
+    item = pd.Series({"hollow": False, "colour": "#0072B2", "t_start": 2020.0, "t_end": 2020.0,
+                      "marker": "o", "label": name})
+    timeline._draw_item(ax, item, 2020.0, 0, "label")
+    claims = pd.DataFrame({"t_mid": [2021.0], "t_start": [2021.0], "t_end": [2021.0],
+                           "value": [5.0], "value_high": [float("nan")], "status": ["achieved"],
+                           "claim_id": ["C001"], "label": [name], "qualifier": ["exact"]})
+    indicators.plot_points(ax, claims)
+    texts = [t for t in fig.findobj(Text) if "x^2" in t.get_text()]
+    plt.close(fig)
+    assert len(texts) == 2
+    for t in texts:
+        assert t._preprocess_math(t.get_text()) == (name, False)

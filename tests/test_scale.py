@@ -22,19 +22,19 @@ def _bench():
     return module
 
 
-@pytest.mark.parametrize("k", [10, 20])
+@pytest.mark.parametrize("k", [1, 10])
 def test_k_times_the_places_pass_the_data_check(k, tmp_path):
     data = _bench().scaled_data(k, tmp_path)
     buildcheck.check_data(data, tmp_path / "no-seeds")
     assert len(evidence.load_places(data)) == 50 * k <= evidence.MAX_PLACES
 
 
-@pytest.mark.parametrize("k", [100, 2000])
+@pytest.mark.parametrize("k", [11, 100, 2000])
 def test_a_hundred_times_the_places_stop_the_build_before_any_chapter(k, tmp_path):
     data = _bench().scaled_data(k, tmp_path)
     with pytest.raises(evidence.EvidenceError,
-                       match=rf"places.csv: {50 * k:,} data rows, more than the "
-                             rf"{evidence.MAX_PLACES:,} the book's computations are sized for"):
+                       match=rf"places.csv: more than {evidence.MAX_PLACES:,} data rows, the "
+                             r"most the book's computations are sized for"):
         buildcheck.check_data(data, tmp_path / "no-seeds")
 
 
