@@ -1,4 +1,4 @@
-"""Text from data made literal for each place it is shown: one function per target.
+r"""Text from data made literal for each place it is shown: one function per target.
 
 The book's data are edited by people, so a name, a quote or a title may contain anything. Each
 target interprets some characters, and text from data must reach it only through the function for

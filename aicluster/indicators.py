@@ -276,9 +276,9 @@ AREA_NAMES = {"haidian": "Haidian district", "mentougou": "Mentougou district",
 def entity_names() -> dict[str, str]:
     """English names of every entity a claim can be about: districts and areas, places
     (``places.csv``) and organisations (``organisations.csv``)."""
-    from . import paths
-    places = pd.read_csv(paths.DATA / "places.csv", usecols=["place_id", "name_en"])
-    orgs = pd.read_csv(paths.DATA / "organisations.csv", usecols=["org_id", "name_en"])
+    from . import evidence  # the checked loaders (a bare read_csv would accept bad rows)
+    places = evidence.load_places()
+    orgs = evidence.load_organisations()
     return {**dict(zip(orgs["org_id"], orgs["name_en"])),
             **dict(zip(places["place_id"], places["name_en"])), **AREA_NAMES}
 

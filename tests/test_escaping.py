@@ -316,8 +316,9 @@ def test_timeline_and_claim_labels_from_data_are_not_maths():
     name = "Tsinghua $x^2$ Park"
     fig, ax = plt.subplots()
     item = pd.Series({"hollow": False, "colour": "#0072B2", "t_start": 2020.0, "t_end": 2020.0,
-                      "marker": "o", "label": name})
-    timeline._draw_item(ax, item, 2020.0, 0, "label")
+                      "marker": "o", "title": name})
+    ax.set_xlim(2019, 2021)
+    timeline._draw_item(ax, item, 0)
     claims = pd.DataFrame({"t_mid": [2021.0], "t_start": [2021.0], "t_end": [2021.0],
                            "value": [5.0], "value_high": [float("nan")], "status": ["achieved"],
                            "claim_id": ["C001"], "label": [name], "qualifier": ["exact"]})
