@@ -27,10 +27,9 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, cKDTree
 from shapely.geometry import MultiPolygon, Polygon
 
-from . import evidence, haidian
+from . import escape, evidence, haidian
 from . import pointpattern as pp
 from . import ppinference as ppi
-from .display import md_literal
 from .geo import METRIC, WGS84
 
 #: Points closer than this (metres) are treated as one location.
@@ -492,14 +491,12 @@ def shared_point_name(point, places, sites) -> str:
 def ties_sentence(sites, places) -> str:
     """How many sites share a coordinate, and where the largest group of them stands (Markdown:
     the place names from data in it are escaped)."""
-    from .escape import markdown_inline as md_literal
-
     pts = haidian.xy(sites)
     groups = coincident_groups(pts)
     if not groups:
         return "No two buildings share a coordinate in the current data"
     big = max(groups, key=len)
-    where = md_literal(shared_point_name(pts[big[0]], places, sites))
+    where = escape.markdown_inline(shared_point_name(pts[big[0]], places, sites))
     if len(groups) == 1:
         return f"{len(big)} buildings share one estimated point{where}"
     return (f"{sum(len(g) for g in groups)} buildings share {len(groups)} locations; "

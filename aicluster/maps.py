@@ -447,7 +447,7 @@ class BookMap:
             x, y = to_utm.transform(lon, lat)
             if not (x0 <= x <= x1 and y0 <= y <= y1):
                 continue
-            for n, (offset, ha, va) in enumerate(_label_candidates(kind)):
+            for offset, ha, va in _label_candidates(kind):
                 ann = self._annotation(ax, text, (x, y), kind, offset, ha, va)
                 box_ = ann.get_window_extent(renderer)
                 inside = (box_.x0 >= frame.x0 and box_.x1 <= frame.x1

@@ -320,9 +320,10 @@ def estimated_window(points, clip=None):
     (:func:`aicluster.pointpattern.ripley_rasson_window`), intersected with ``clip``.
 
     When every point is a hull vertex the estimate is undefined; the hull is then enlarged by
-    the factor of ``m = n - 1``, ``sqrt(n)``.  A test that uses this window must re-estimate it in every simulated pattern (pass a
-    statistic that calls this function to :func:`sequential_mc_test`), so that the null
-    distribution includes the choice of the window.  ``points`` should be distinct.
+    the factor of ``m = n - 1``, ``sqrt(n)``.  A test that uses this window must re-estimate it
+    in every simulated pattern (pass a statistic that calls this function to
+    :func:`sequential_mc_test`), so that the null distribution includes the choice of the window.
+    ``points`` should be distinct.
     """
     pts = np.asarray(points, dtype=float)
     try:

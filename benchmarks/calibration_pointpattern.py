@@ -92,6 +92,13 @@ def rate(ps, alpha=0.05):
             "nrep": len(ps)}
 
 
+def data_key(n, region, fit) -> str:
+    """A short hash of what the scenarios depend on in the data: n, the region and the fit."""
+    import hashlib
+    text = f"{n}|{region.wkt if hasattr(region, 'wkt') else region!r}|{fit!r}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def main():
     hd, inst, loc = setting()
     n = len(loc)
@@ -105,11 +112,15 @@ def main():
     k_part, m_part = (int(v) for v in part.split("/")) if part else (0, 1)
     PARTS.mkdir(parents=True, exist_ok=True)
     out = PARTS / f"{OUT.stem}.part{k_part}.json" if part else OUT
+    # Results are reused only for the same settings AND the same data: the region D and the
+    # fitted process depend on the stored coordinates, so a change in places.csv re-runs all.
+    setting_key = data_key(n, D, fit)
     done = {}
     for f in [OUT, *sorted(PARTS.glob(OUT.stem + ".part*.json"))]:
         if f.exists():
             old = json.loads(f.read_text(encoding="utf-8"))
-            if (old.get("nrep"), old.get("nsim"), old.get("seed")) == (NREP, NSIM, SEED):
+            if ((old.get("nrep"), old.get("nsim"), old.get("seed"), old.get("data_key"))
+                    == (NREP, NSIM, SEED, setting_key)):
                 done |= old.get("scenarios", {})
     row = -1
     def csr_null(w, x):
@@ -137,7 +148,7 @@ def main():
         "thomas_tight": [("ce", "csr"), ("l", "csr")],
         "attracted": [("prox", "csr"), ("prox", "cluster")],
     }
-    results = {"n": n, "nrep": NREP, "nsim": NSIM, "seed": SEED,
+    results = {"n": n, "nrep": NREP, "nsim": NSIM, "seed": SEED, "data_key": setting_key,
                "tight_scale_m": TIGHT_SCALE_M, "attraction_b_m": ATTRACTION_B_M,
                "fit": {"kappa_per_km2": fit.kappa * 1e6, "scale_m": fit.scale, "mu": fit.mu},
                "scenarios": {}}

@@ -112,8 +112,9 @@ def rail_lines(routes, stops, colours) -> list[dict]:
         coords = route_polyline(routes[best], stops)
         if line_id in RING:
             coords.append(coords[0])
-        features.append(_line_feature(line_id, name_zh, name_en, colours.get(line_id, FALLBACK_COLOURS.get(line_id, "#666666")),
-                                      coords, f"OSM relation {best[1:]} (stop members, in order)"))
+        colour = colours.get(line_id, FALLBACK_COLOURS.get(line_id, "#666666"))
+        features.append(_line_feature(line_id, name_zh, name_en, colour, coords,
+                                      f"OSM relation {best[1:]} (stop members, in order)"))
     return features
 
 
@@ -121,7 +122,7 @@ def valley_lines(stations) -> list[dict]:
     features = []
     for line_id, name_zh, name_en, suffix in VALLEY_LINES:
         posts = []
-        for node_id, st in stations.items():
+        for st in stations.values():
             tags = st["tags"]
             km = tags.get(f"railway:position:exact:{suffix}")
             if km is None and suffix == "大台" and tags.get("name") in UNNAMED_POSITION_TO_DATAI:

@@ -28,7 +28,8 @@ ARTICLES = [
     {"title": "人民网北京频道 (People's Daily Online, Beijing), 2025-04-22: "
               "北京门头沟:“老矿区”转型“心高地”",
      "path": "http://bj.people.com.cn/n2/2025/0422/c14540-41204273.html"},
-    {"title": "人民政协报 (CPPCC Daily; outlet inferred, not printed on the page), early 2024: 北京市门头沟区：打造新名片 发力AI产业"},
+    {"title": "人民政协报 (CPPCC Daily; outlet inferred, not printed on the page), early 2024: "
+              "北京市门头沟区：打造新名片 发力AI产业"},
     {"title": "澎湃新闻 (The Paper), reposted on NetEase, February 2026: "
               "王缉慈|人工智能企业集聚北京海淀的动因探寻"},
 ]

@@ -6,7 +6,6 @@ import html
 import re
 import shutil
 
-import pandas as pd
 import pytest
 
 from aicluster import claimrole, evidence, paths
@@ -80,7 +79,7 @@ def _build(tmp_path, text, builder="html", claims_csv=None):
     app.build()
     # Several Sphinx apps in one process re-register Sphinx's own nodes; that is not ours.
     lines = "".join(warnings).splitlines(keepends=True)
-    return out, "".join(l for l in lines if "is already registered" not in l)
+    return out, "".join(line for line in lines if "is already registered" not in line)
 
 
 def test_html_links_to_the_ledger_row_with_the_quote_on_hover(tmp_path):

@@ -1,5 +1,5 @@
-import re
 """Claim series, periods, money conversion and tables (aicluster.indicators)."""
+import re
 import numpy as np
 import pandas as pd
 import pytest
@@ -55,7 +55,8 @@ def test_series_names_missing_ids(claims):
 def test_select_by_indicator_pattern(claims):
     compute = indicators.select(claims, indicator=r".*compute_capacity")
     assert set(compute["claim_id"]) >= {"C003", "C031", "C082", "C109", "C110"}
-    centre = indicators.select(claims, indicator="ai_compute_capacity", entity_id="org_jingxi_zhigu_ai_computing_centre")
+    centre = indicators.select(claims, indicator="ai_compute_capacity",
+                               entity_id="org_jingxi_zhigu_ai_computing_centre")
     assert set(centre["claim_id"]) == {"C080", "C082"}
 
 
