@@ -254,7 +254,7 @@ def stack_levels(starts, ends, gap: float = 0.004) -> np.ndarray:
     levels = np.zeros(len(starts), int)
     last_end: list[float] = []  # right end of the last item on each level
     for i in np.argsort(starts, kind="stable"):
-        for level, end in enumerate(last_end):
+        for level, end in enumerate(last_end):  # noqa: B007 (the level found is used below)
             if starts[i] >= end + gap:
                 break
         else:

@@ -204,7 +204,7 @@ def test_a_chapter_that_raises_fails_the_build_saying_what_to_do(tmp_path):
     assert result.returncode != 0
     assert f"{shown} failed." in log
     assert "ValueError: the district table has no Haidian row" in log
-    assert f"What to do: run the chapter on its own" in log
+    assert "What to do: run the chapter on its own" in log
     assert f"scripts/store_outputs.py {shown}" in log
     assert "sphinx-doc/sphinx/issues" not in log, "the message still blames Sphinx"
 

@@ -1,7 +1,6 @@
 """Claim series, periods, money conversion and tables (aicluster.indicators)."""
 import re
 import numpy as np
-import pandas as pd
 import pytest
 
 from aicluster import evidence, indicators
@@ -94,7 +93,7 @@ def test_plot_points_labels_each_claim(claims):
     texts = {t.get_text() for t in ax.texts}
     assert {"C031: 100", "C082: 400", "C109: 1,000", "C033: 500–1,000"} <= texts
     # plans are hollow: a white face
-    faces = [l.get_markerfacecolor() for l in ax.lines if l.get_marker() == "o"]
+    faces = [line.get_markerfacecolor() for line in ax.lines if line.get_marker() == "o"]
     assert "white" in faces
 
 

@@ -5,7 +5,7 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-from matplotlib.collections import PathCollection, PolyCollection
+from matplotlib.collections import PathCollection
 from PIL import Image
 
 import aicluster
@@ -13,7 +13,7 @@ from aicluster import clusters as cl
 from aicluster import haidian, paths, style
 from aicluster import pointpattern as pp
 from aicluster import ppfigures as ppf
-from test_clusters import ORIGIN, synthetic_chapter
+from test_clusters import synthetic_chapter
 
 R = np.arange(0.0, 1001.0, 100.0)
 

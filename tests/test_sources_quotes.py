@@ -50,7 +50,7 @@ def texts(seeds_dir, ev):
 
 def test_every_source_has_its_text_and_clutter_marker(texts):
     assert set(texts) == set(CLUTTER_START)
-    for sid, (_, joined, cut) in texts.items():
+    for sid, (_, _joined, cut) in texts.items():
         assert cut > 0, f"{sid}: clutter marker {CLUTTER_START[sid]!r} not found"
 
 

@@ -3,7 +3,6 @@ import re
 
 import matplotlib.text
 import numpy as np
-import pandas as pd
 import pytest
 
 from aicluster import evidence, style, timeline

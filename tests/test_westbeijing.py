@@ -1,6 +1,5 @@
 """West-Beijing places, shared-point labels, distances in EPSG:4548 and the DEM grid."""
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pytest
 
