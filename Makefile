@@ -18,7 +18,7 @@ export SOURCE_DATE_EPOCH := 1795910400
 export MPLBACKEND := Agg
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: help setup apt venv book html pdf book-student outputs test bench dist clean _pdf _student _clear-cache
+.PHONY: help setup apt venv book html pdf book-student outputs test bench dist clean _pdf _student _stale-cache
 
 help:
 	@echo "make book     set up, execute every chapter, build HTML (_build/html) and PDF (_build/latex/book.pdf)"
@@ -54,11 +54,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-_clear-cache:
-	rm -rf _build/.jupyter_cache _build/jupyter_execute
+# The execution cache (jupyter-cache) re-executes a chapter whose code changed; scripts/exec_cache.py
+# also drops the cached run of every chapter whose inputs changed (the aicluster modules it imports,
+# the data files they name, other chapters it reads, requirements.txt). `make clean` forgets all.
+_stale-cache:
+	$(BIN)/python scripts/exec_cache.py
 
-# Full builds always re-execute: the execution cache does not see changes to data/ or aicluster/.
-html: setup _clear-cache
+html: setup _stale-cache
 	$(OFFLINE_RUN) $(JB) build . --all --builder html $(JB_FLAGS)
 
 # The PDF is also published inside the HTML site, as book.pdf, linked from every page's download
@@ -68,7 +70,7 @@ _pdf:
 	@ls -l _build/latex/book.pdf
 	mkdir -p _build/html && cp _build/latex/book.pdf _build/html/book.pdf
 
-pdf: setup _clear-cache _pdf
+pdf: setup _stale-cache _pdf
 
 book: html
 	$(MAKE) _pdf

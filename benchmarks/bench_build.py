@@ -16,6 +16,10 @@
    Chromium (offline, as tests/test_built_html.py does): the bytes of every response (HTML with
    the maps' inlined data, scripts, styles, fonts, images) and the number of requests.
 
+4. Rebuilds after an edit, in the built book: one chapter's prose, then one data file; for each,
+   the chapters that `make html` re-executes (scripts/exec_cache.py, then the build) and the
+   build's time, also as a multiple of the baseline's warm build.
+
 Run from the repository root: ``python benchmarks/bench_build.py`` (``make bench``);
 ``--render`` only rewrites docs/benchmarks.md from benchmarks/results.json;
 ``--skip-pointpattern`` keeps the previous point-pattern numbers. No timed assertions anywhere:
@@ -37,6 +41,8 @@ import tempfile
 import time
 from html.parser import HTMLParser
 from pathlib import Path
+
+import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bookcopy  # noqa: E402
@@ -119,15 +125,61 @@ def _reread(log: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-def bench_book(root: Path, repeats: int, strict: bool) -> dict:
+def bench_book(root: Path, repeats: int, strict: bool, record_inputs: bool = False) -> dict:
     runs = {"cold_html": [], "warm_html": [], "pdf": []}
     for _ in range(repeats):
         shutil.rmtree(root / "_build", ignore_errors=True)
+        if record_inputs:  # as `make html` does: the edit scenarios compare against these hashes
+            exec_cache(root)
         runs["cold_html"].append(build(root, "html", full=True, strict=strict))
         for _ in range(WARM_REPEATS):  # a few seconds each, and the noisiest number
             runs["warm_html"].append(build(root, "html", full=False, strict=strict))
         runs["pdf"].append(build(root, "pdflatex", full=True, strict=strict))
     return {kind: min(rs, key=lambda r: r["seconds"]) for kind, rs in runs.items()}
+
+
+# -- edit scenarios: what a rebuild re-executes ------------------------------------------------
+
+
+def exec_cache(root: Path) -> str:
+    """Run the copy's scripts/exec_cache.py (what `make html` runs before building)."""
+    run = subprocess.run([sys.executable, str(root / "scripts" / "exec_cache.py")], cwd=root,
+                         env=bookcopy.build_env(root), capture_output=True, text=True, check=True)
+    return run.stdout.strip()
+
+
+def _edit_prose(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    last_md = [c for c in nb.cells if c.cell_type == "markdown"][-1]
+    last_md.source += "\n\nA sentence added by the benchmark."
+    nbformat.write(nb, path)
+
+
+def _edit_data(path: Path) -> None:
+    """Other bytes, the same table: the first header field quoted (as CSV allows)."""
+    text = path.read_text(encoding="utf-8")
+    first, rest = text.split(",", 1)
+    path.write_text(f'"{first}",' + rest, encoding="utf-8")
+
+
+# Scenario -> (the file edited, the edit). The chapter and the data file are examples: one
+# chapter's prose, and a table that every chapter but one reads (through aicluster.evidence).
+EDITS = {"edit one chapter's prose": ("chapters/jingxi.ipynb", _edit_prose),
+         "edit one data file": ("data/claims.csv", _edit_data)}
+
+
+def edit_scenarios(root: Path, baseline_warm: float) -> dict:
+    """In the built book `root` (inputs recorded, cache warm): after each edit, what `make html`
+    re-executes and how long the build takes, also as a multiple of the baseline's warm build."""
+    out = {}
+    for name, (rel, edit) in EDITS.items():
+        edit(root / rel)
+        cleared = exec_cache(root)
+        r = build(root, "html", full=True)
+        out[name] = {"edited": rel, "exec_cache": cleared, "returncode": r["returncode"],
+                     "re_executed": sorted(r["executed"]), "seconds": r["seconds"],
+                     "vs_baseline_warm": round(r["seconds"] / baseline_warm, 2)}
+    return out
 
 
 def ratios(book: dict, baseline: dict) -> dict:
@@ -324,6 +376,18 @@ def render(results: dict) -> str:
         lines.append(f"| `{nb}` | {book_exec.get(nb, 0):.1f} | {base_exec.get(nb, 0):.1f} |")
     lines += ["", f"Warm rebuild, what Sphinx re-read: book *{_md(b['book']['warm_html']['reread'])}*"
               f"; baseline *{_md(b['baseline']['warm_html']['reread'])}*.", ""]
+    if results.get("edits"):
+        lines += ["### Rebuilds after an edit", "",
+                  "`make html` after one edit to the built book: `scripts/exec_cache.py` drops the "
+                  "cached runs of the chapters whose inputs changed, and Jupyter Book's cache "
+                  "re-runs a chapter whose code changed (prose is not code).", "",
+                  "| Edit | File | Chapters re-executed | Build (s) | × baseline warm |",
+                  "| --- | --- | --- | ---: | ---: |"]
+        for name, e in results["edits"].items():
+            chapters = ", ".join(f"`{c}`" for c in e["re_executed"]) or "none"
+            lines.append(f"| {name} | `{e['edited']}` | {chapters} | {e['seconds']:.1f} | "
+                         f"{e['vs_baseline_warm']:.2f} |")
+        lines.append("")
     found = findings(b["book"], b["baseline"], b["ratios"], results["pages"],
                      results["chapter_import_seconds"])
     lines += ["### Findings", ""] + [f"- {_md_text(f)}" for f in found] + [""]
@@ -451,7 +515,7 @@ def main(argv=None) -> None:
         base_root = bookcopy.copy_book(Path(tmp) / "baseline")
         bookcopy.make_baseline(base_root)
         print(f"building the book and the baseline book ({args.repeats} repeat(s)) in {tmp}")
-        book = bench_book(book_root, args.repeats, strict=True)
+        book = bench_book(book_root, args.repeats, strict=True, record_inputs=True)
         # The baseline is not strict: its `pass` notebooks glue nothing and write no figure, so
         # other pages' references to them only warn there.
         baseline = bench_book(base_root, args.repeats, strict=False)
@@ -462,6 +526,7 @@ def main(argv=None) -> None:
         rat = ratios(book, baseline)
         pages = page_weights(book_root)
         imports = import_seconds(book_root)
+        edits = edit_scenarios(book_root, baseline["warm_html"]["seconds"])
     pp = pointpattern(args.skip_pointpattern)
     after = load()
     results = {
@@ -476,6 +541,7 @@ def main(argv=None) -> None:
                        if max(before[0], after[0]) > 0.5 * (os.cpu_count() or 1) else None),
         "build": {"book": book, "baseline": baseline, "ratios": rat, "goals": GOALS},
         "chapter_import_seconds": imports,
+        "edits": edits,
         "pointpattern": pp,
         "pages": pages,
     }

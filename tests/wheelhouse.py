@@ -72,7 +72,9 @@ def repack(dist: metadata.Distribution, out: Path) -> Path:
             if not source.is_file():
                 continue
             data = source.read_bytes()
-            zf.writestr(arcname, data)
+            info = zipfile.ZipInfo(arcname)
+            info.external_attr = source.stat().st_mode << 16  # file type and mode: programs stay executable
+            zf.writestr(info, data)
             record.append((arcname, _record_hash(data), str(len(data))))
         for meta in sorted(dist_info.iterdir()):
             if meta.name in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json") or meta.is_dir():
