@@ -173,6 +173,10 @@ def _legend_below(fig, axes, ncol: int) -> None:
     fig.tight_layout(rect=(0, 0.16, 1, 1))
 
 
+# The central share (%) of the simulated curves drawn as the grey band; the captions glue it.
+BAND_PCT = 95.0
+
+
 def _curve_panels(panels, ylabel: str, xlabel: str, null_label: str, critical_label: str = "",
                   step: bool = False):
     if not panels:
@@ -182,7 +186,7 @@ def _curve_panels(panels, ylabel: str, xlabel: str, null_label: str, critical_la
     fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.6), squeeze=False)
     axes = axes[0]
     for ax, pan in zip(axes, panels):
-        lo, hi = np.percentile(pan.simulated, [2.5, 97.5], axis=0)
+        lo, hi = np.percentile(pan.simulated, [50 - BAND_PCT / 2, 50 + BAND_PCT / 2], axis=0)
         kw = {"step": "post"} if step else {}
         ax.fill_between(pan.x, lo, hi, color="#d9d9d9", label=null_label, **kw)
         med = np.median(pan.simulated, axis=0)

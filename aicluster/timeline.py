@@ -3,8 +3,8 @@
 Mentougou's events run from the first record of coal mining in 958 to plans for 2026, but most of
 them fall in the last fifteen years. A linear axis would squeeze those into a sliver, so
 :class:`BrokenTimeAxis` is piecewise linear: each segment of years gets its own share of the axis
-width, the breaks are marked on the axis, and every segment is labelled with the years it spans,
-so that the reader sees where the scale changes.
+width, and the breaks are marked on the axis ("//") and ticked with their years (the book's
+timelines leave out the optional segment labels), so that the reader sees where the scale changes.
 
 Every timeline in the book uses the same design: the time axis :data:`BOOK_AXIS`, one row per
 event, rows grouped under bold headings (a category, a district, a place), each row labelled with
