@@ -60,6 +60,8 @@ class Cell:
     claims: tuple[str, ...] = ()
     results: tuple[Result, ...] = ()
     sections: tuple[str, ...] = ()  # labels of sections that show (map, table) without a number
+    # ids of events (E…) and organisation links (L…) that report a fact without a number
+    records: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def check(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = N
             path = Path(chapters) / nb
             glued[nb] = stored_glue_keys(path) if path.exists() else set()
     problems = []
+    records = known_records() if any(c.records for d in drivers for c in d.cells.values()) else set()
     for driver in drivers:
         if driver.verdict not in VERDICTS:
             problems.append(f"{driver.key}: unknown verdict {driver.verdict!r}")
@@ -152,11 +155,13 @@ def check(drivers: list[Driver], claims: pd.DataFrame, chapters: Path | None = N
             continue
         for district, cell in driver.cells.items():
             where = f"{driver.key}/{district}"
-            if not (cell.claims or cell.results or cell.sections):
+            if not (cell.claims or cell.results or cell.sections or cell.records):
                 problems.append(f"{where}: cites no claim, result or section")
             if _NUMBER_IN_WORDS.search(cell.text):
                 problems.append(f"{where}: a digit in the words; cite the number instead")
             problems += [f"{where}: unknown claim {c}" for c in cell.claims if c not in known]
+            problems += [f"{where}: unknown event or link {r}" for r in cell.records
+                         if r not in records]
             if chapters is not None:
                 problems += [f"{where}: {r.notebook} glues no {r.key!r}"
                              for r in cell.results if r.key not in glued[r.notebook]]
@@ -172,12 +177,19 @@ EVIDENCE = {"computed": ("●", "computed", "computed in this book"),
             "none": ("○", "none", "no claim or computation cited")}
 
 
+def known_records() -> set[str]:
+    """The ids of every event and organisation link (what a cell's records may cite)."""
+    from . import evidence
+    return (set(evidence.load_events()["event_id"])
+            | set(evidence.load_organisations()["link_id"]))
+
+
 def cell_evidence(cell: Cell) -> str:
     """'computed' if the cell cites a result computed in this book, 'reported' if it cites
     claims only, 'none' if it cites neither (at most a map or table that shows the absence)."""
     if cell.results:
         return "computed"
-    return "reported" if cell.claims else "none"
+    return "reported" if cell.claims or cell.records else "none"
 
 
 def _ref(label: str) -> str:
@@ -193,6 +205,8 @@ def _cell_markdown(cell: Cell, claims: pd.DataFrame) -> str:
     for res in cell.results:
         value = f"{{glue:text}}`{res.source}:{res.fmt}`{res.unit}"
         parts.append(f"{md_literal(res.text)} {value} (computed in {_ref(res.label)})")
+    if cell.records:
+        parts.append("reported in " + ", ".join(cell.records))
     if cell.sections:
         parts.append("shown in " + ", ".join(_ref(label) for label in cell.sections))
     return "; ".join(parts)
@@ -289,7 +303,8 @@ DRIVERS: list[Driver] = [
                               "safety and governance that landed recently, and, for the "
                               "medical strand, the national cardiovascular centre and Fuwai "
                               "Hospital's Xishan campus, with rich research and clinical "
-                              "resources", sections=("mtg-distance",)),
+                              "resources", records=("E036", "L003", "L016", "L023"),
+                              sections=("mtg-distance",)),
             "shijingshan": Cell("the sources name none in Shijingshan's parks",
                                 sections=("jx-heritage",)),
         },

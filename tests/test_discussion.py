@@ -33,9 +33,10 @@ def _with_cell(driver_index, district, **changes):
 
 
 @pytest.mark.parametrize("changes, message", [
-    (dict(claims=(), results=(), sections=()), "cites no claim"),
+    (dict(claims=(), results=(), sections=(), records=()), "cites no claim"),
     (dict(text="about 30 per cent"), "a digit in the words"),
     (dict(claims=("C999",)), "unknown claim C999"),
+    (dict(records=("E999",)), "unknown event or link E999"),
 ])
 def test_bad_cells_are_named(ev, changes, message):
     drivers = _with_cell(0, "mentougou", **changes)
@@ -118,3 +119,11 @@ def test_quotes_are_verbatim_in_seed_004(seeds_dir):
         if driver.quote_zh:
             assert driver.quote_zh in text, driver.key
             assert driver.quote_en, f"{driver.key}: a Chinese quote needs its translation"
+
+
+def test_a_cell_citing_events_or_links_counts_as_reported():
+    # Mentougou's research institutes are reported by events and organisation links, not claims:
+    # the matrix must not mark that cell "none" (issue 12: "Mentougou had none of this" was false).
+    cell = d.DRIVERS[0].cells["mentougou"]
+    assert cell.records and not cell.claims
+    assert d.cell_evidence(cell) == "reported"
