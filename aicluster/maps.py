@@ -789,3 +789,106 @@ def add_north_arrow(ax):
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
                 ha="center", va="center", fontsize=11, fontweight="bold",
                 arrowprops=dict(facecolor="black", width=3, headwidth=9))
+
+
+# -- static context for maps drawn outside BookMap (e.g. aicluster.ppfigures) ----------------
+#: Light context under statistical maps: grey rail, thin water, small station dots.
+QUIET_RAIL = "#9a9a9a"
+QUIET_TEXT_PT = 8.0
+
+
+@dataclass(frozen=True)
+class QuietContext:
+    """Colours of :func:`draw_quiet_context`: ``light`` for pale maps, ``dark`` over a dark
+    raster (e.g. a density surface)."""
+
+    rail: str = QUIET_RAIL
+    water: str = WATER_COLOUR
+    station_edge: str = "#777777"
+    text: str = CONTEXT_TEXT
+    halo: str = "white"
+
+
+QUIET_LIGHT = QuietContext()
+QUIET_DARK = QuietContext(rail="#e0e0e0", water="#9ecae1", station_edge="#e0e0e0",
+                          text="white", halo="#222222")
+
+
+def context_in_view(ax, crs, ctx=None) -> dict[str, gpd.GeoDataFrame]:
+    """The context layers (``rivers``, ``lakes``, ``lines``, ``stations``) clipped to the
+    axes' current limits (in ``crs`` metres, padded by 5 %) and projected to ``crs``."""
+    ctx = ctx or context.load_context()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    pad = 0.05 * max(x1 - x0, y1 - y0)
+    view = gpd.GeoSeries([box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)], crs=crs)
+    clip = view.to_crs("EPSG:4326").iloc[0]
+    return {name: _clip(getattr(ctx, name), clip).to_crs(crs)
+            for name in ("rivers", "lakes", "lines", "stations")}
+
+
+def draw_quiet_context(ax, crs, *, colours: QuietContext = QUIET_LIGHT, station_labels=True,
+                       ctx=None, zorder: float = 1.5) -> dict[str, gpd.GeoDataFrame]:
+    """Rail lines (thin, grey; railways dashed), stations, the Yongding river and lakes under the
+    data of a metric map whose limits are already set; labels the stations in view when
+    ``station_labels`` (greedily: a label overlapping one already placed is dropped). Returns
+    the layers drawn (see :func:`context_in_view`); the axes' limits are kept."""
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    layers = context_in_view(ax, crs, ctx)
+    if len(layers["lakes"]):
+        layers["lakes"].plot(ax=ax, color=colours.water, alpha=0.5, lw=0, zorder=zorder)
+    for geom in layers["rivers"].geometry:
+        ax.plot(*geom.xy, color=colours.water, lw=1.4, zorder=zorder, gid="context-river")
+    for row in layers["lines"].itertuples():
+        ax.plot(*row.geometry.xy, color=colours.rail, lw=0.9, zorder=zorder + 0.1,
+                ls=(0, (4, 2)) if row.kind == "railway" else "-", gid="context-rail")
+    stations = layers["stations"].drop_duplicates("name_zh")
+    if len(stations):
+        ax.scatter(stations.geometry.x, stations.geometry.y, s=9, color=STATION_FILL,
+                   edgecolor=colours.station_edge, lw=0.6, zorder=zorder + 0.2,
+                   gid="context-stations")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    if station_labels:
+        _label_stations(ax, stations, colours)
+    return layers
+
+
+def _label_stations(ax, stations, colours: QuietContext) -> None:
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    placed = []
+    halo = [patheffects.withStroke(linewidth=2.0, foreground=colours.halo)]
+    for row in stations.sort_values("name_zh").itertuples():
+        ann = ax.annotate(row.name_zh, (row.geometry.x, row.geometry.y), xytext=(3, -3),
+                          textcoords="offset points", ha="left", va="top",
+                          fontsize=QUIET_TEXT_PT, color=colours.text, fontstyle="italic",
+                          path_effects=halo, zorder=2.5, annotation_clip=True,
+                          parse_math=False, gid="context-station-label")
+        extent = ann.get_window_extent(renderer)
+        if not frame.contains(extent.x0, extent.y0) or not frame.contains(extent.x1, extent.y1) \
+                or any(extent.overlaps(other) for other in placed):
+            ann.remove()
+        else:
+            placed.append(extent)
+
+
+def quiet_context_handles(layers: dict, colours: QuietContext = QUIET_LIGHT) -> list:
+    """Legend entries for the context layers that :func:`draw_quiet_context` drew."""
+    handles = []
+    if len(layers["lines"]):
+        handles.append(Line2D([], [], color=colours.rail, lw=0.9,
+                              label="Rail (OpenStreetMap; straight between stations)"))
+    if len(layers["stations"]):
+        handles.append(Line2D([], [], marker="o", ls="", color=STATION_FILL,
+                              markeredgecolor=colours.station_edge, label="Station"))
+    if len(layers["rivers"]):
+        handles.append(Line2D([], [], color=colours.water, lw=1.4,
+                              label="Yongding river 永定河 (Natural Earth)"))
+    return handles
+
+
+def add_attribution(fig, text=None, *, y=0.005) -> None:
+    """The context layers' credit line at the bottom right of ``fig``."""
+    fig.text(0.995, y, context.attribution_text() if text is None else text, ha="right",
+             va="bottom", fontsize=QUIET_TEXT_PT, color=CONTEXT_TEXT, gid="context-attribution")

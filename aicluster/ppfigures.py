@@ -4,7 +4,10 @@ Each ``*_figure`` function draws one figure from the results of :mod:`aicluster.
 returns it; :func:`save` writes it to ``figures/`` with :func:`aicluster.style.save_png` (no
 timestamps, byte-identical reruns) and closes it.  Maps are in metres (EPSG:4548) and share the
 layers of :class:`MapLayers`: the district, the two fitted windows, the institutions and the
-building locations.
+building locations.  Every map also shows the bundled geographic context, light and under the
+data (rail lines and stations, the Yongding river where it is in view:
+:func:`aicluster.maps.draw_quiet_context`), a scale bar, a north arrow and the context's
+attribution.
 """
 from __future__ import annotations
 
@@ -13,10 +16,11 @@ from dataclasses import dataclass
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 from matplotlib.lines import Line2D
 
 from . import clusters as cl
-from . import haidian, maps, paths, style
+from . import geo, haidian, maps, paths, style
 
 C = style.PALETTE
 #: Colours of DBSCAN clusters 1, 2, ... (noise is dark grey).
@@ -73,14 +77,16 @@ def save(fig, name: str, colours: int | None = None) -> None:
 # --- map layers ------------------------------------------------------------------------------
 
 
-def draw_base(ax, layers: MapLayers, extent=None) -> None:
-    """District, buffer window, core outline, institutions and building locations (dot size
-    grows with the buildings at a location); no ticks, equal aspect."""
+def draw_base(ax, layers: MapLayers, extent=None, station_labels: bool = False) -> dict:
+    """District, context (rail, stations, river: light, under the data), buffer window, core
+    outline, institutions and building locations (dot size grows with the buildings at a
+    location); no ticks, equal aspect.  Returns the context layers drawn."""
     gpd.GeoSeries([layers.district]).plot(ax=ax, facecolor="#f2f2f2", edgecolor="#777777",
-                                          linewidth=0.8)
+                                          linewidth=0.8, zorder=1)
     gpd.GeoSeries([layers.buffer]).plot(ax=ax, facecolor=C["sky"], alpha=0.25, edgecolor=C["sky"],
-                                        linewidth=0.6)
-    gpd.GeoSeries([layers.core]).plot(ax=ax, facecolor="none", edgecolor=C["orange"], linewidth=1.8)
+                                        linewidth=0.6, zorder=1.2)
+    gpd.GeoSeries([layers.core]).plot(ax=ax, facecolor="none", edgecolor=C["orange"], linewidth=1.8,
+                                      zorder=2.8)
     ax.scatter(*layers.institutions.T, marker="^", s=40, color=C["vermillion"], edgecolor="white",
                linewidth=0.5, zorder=3)
     ax.scatter(*layers.locations.T, s=18 + 14 * layers.multiplicity, color=C["blue"],
@@ -93,6 +99,8 @@ def draw_base(ax, layers: MapLayers, extent=None) -> None:
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    ax.apply_aspect()  # the context is clipped to the limits the figure will show
+    return maps.draw_quiet_context(ax, geo.METRIC, station_labels=station_labels, zorder=1.5)
 
 
 def label_locations(ax, layers: MapLayers) -> None:
@@ -108,11 +116,11 @@ def label_universities(ax, layers: MapLayers, extent) -> None:
     for name, (x, y) in zip(layers.university_names, layers.institutions):
         if name is not None and extent[0] < x < extent[2] and extent[1] < y < extent[3]:
             ax.annotate(name, (x, y), xytext=(4, -10), textcoords="offset points",
-                        fontsize=7.5, color=C["vermillion"], zorder=5,
+                        fontsize=8, color=C["vermillion"], zorder=5,
                         parse_math=False)  # names from data: never mathtext
 
 
-def _windows_legend(layers: MapLayers) -> list:
+def _windows_legend(layers: MapLayers, context_layers: dict) -> list:
     return [
         Line2D([], [], marker="o", ls="", color=C["blue"],
                label="AI building location (size: buildings)"),
@@ -121,7 +129,7 @@ def _windows_legend(layers: MapLayers) -> list:
         Line2D([], [], color=C["sky"], lw=6, alpha=0.4,
                label=f"Within {layers.buffer_m / 1000:g} km of knowledge/AI places"),
         Line2D([], [], color="#777777", lw=0.8, label="Haidian 海淀 boundary"),
-    ]
+    ] + maps.quiet_context_handles(context_layers)
 
 
 # --- the figures -----------------------------------------------------------------------------
@@ -131,21 +139,23 @@ def windows_figure(layers: MapLayers):
     """Two maps: all of Haidian with the zoom box dashed, and the zoom on the urban core with
     numbered locations and the universities' names."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 5.2), gridspec_kw={"width_ratios": [1, 1.1]})
-    draw_base(ax1, layers)
+    ctx1 = draw_base(ax1, layers)
     ext = layers.zoom_extent()
     ax1.add_patch(plt.Rectangle(ext[:2], ext[2] - ext[0], ext[3] - ext[1], fill=False, ls="--",
                                 lw=0.8))
     ax1.set_title("Haidian 海淀: the strawman window")
-    draw_base(ax2, layers, ext)
+    ctx2 = draw_base(ax2, layers, ext, station_labels=True)
     label_locations(ax2, layers)
     label_universities(ax2, layers, ext)
     ax2.set_title("The urban core (dashed box on the left)")
     for ax in (ax1, ax2):
         maps.add_scale_bar(ax)
         maps.add_north_arrow(ax)
-    fig.legend(handles=_windows_legend(layers), loc="lower center", ncol=3, frameon=False,
-               fontsize=8)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    both = {k: pd.concat([ctx1[k], ctx2[k]]) for k in ctx1}
+    fig.legend(handles=_windows_legend(layers, both), loc="lower center", ncol=3, frameon=False,
+               fontsize=8, bbox_to_anchor=(0.5, 0.025))
+    maps.add_attribution(fig)
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 
@@ -266,7 +276,7 @@ def _k_distance_panel(ax, points, ks, walk_eps) -> None:
 
 def _cluster_map(ax, points, setting, layers: MapLayers) -> None:
     labels = np.array(setting["labels"])
-    draw_base(ax, layers, layers.zoom_extent())
+    draw_base(ax, layers, layers.zoom_extent(), station_labels=True)
     for lab in np.unique(labels):
         pts = points[labels == lab]
         colour = NOISE_COLOUR if lab < 0 else CLUSTER_COLOURS[lab % len(CLUSTER_COLOURS)]
@@ -291,32 +301,44 @@ def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.3), gridspec_kw={"width_ratios": [1, 1.15]})
     _k_distance_panel(ax1, points, ks, walk_eps)
     _cluster_map(ax2, points, setting, layers)
-    fig.tight_layout()
+    maps.add_attribution(fig)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     return fig
 
 
-def _whiten_scale_bar(ax) -> None:
-    # The scale bar is the last line and text drawn; black is illegible on the dark surface.
+def _white_scale_bar_and_arrow(ax) -> None:
+    # Black is illegible on the dark surface: the scale bar is the last line and text drawn.
+    maps.add_scale_bar(ax)
     ax.lines[-1].set_color("white")
     ax.texts[-1].set_color("white")
+    maps.add_north_arrow(ax)
+    arrow = ax.texts[-1]
+    arrow.set_color("white")
+    arrow.arrow_patch.set_color("white")
 
 
 def kde_figure(surfaces, layers: MapLayers):
     """A 2 x 2 grid of kernel density maps (:func:`aicluster.clusters.kde_surfaces`), each with
-    its own colour bar, the Haidian boundary, the core outline, institutions and locations."""
+    its own colour bar, the context (rail, stations, river: pale, thin), the Haidian boundary,
+    the core outline, institutions and locations."""
     if len(surfaces) != 4:
         raise ValueError(f"the figure has four panels, got {len(surfaces)} surfaces")
-    fig, axes = plt.subplots(2, 2, figsize=(9, 8.6))
+    fig, axes = plt.subplots(2, 2, figsize=(9, 8.9))
+    drawn = []
     for ax, s in zip(axes.ravel(), surfaces):
         x0, y0, x1, y1 = s.bounds
         im = ax.imshow(s.z, origin="lower", extent=(x0, x1, y0, y1), cmap="viridis")
-        gpd.GeoSeries([layers.district.boundary]).plot(ax=ax, color="white", lw=0.8)
-        gpd.GeoSeries([layers.core.boundary]).plot(ax=ax, color=C["orange"], lw=1.2)
+        gpd.GeoSeries([layers.district.boundary]).plot(ax=ax, color="white", lw=0.8, zorder=2)
+        gpd.GeoSeries([layers.core.boundary]).plot(ax=ax, color=C["orange"], lw=1.2, zorder=2.8)
         ax.scatter(*layers.institutions.T, marker="^", s=30, color=C["vermillion"],
-                   edgecolor="white", lw=0.5)
-        ax.scatter(*layers.locations.T, s=14, color="white", edgecolor="black", lw=0.5)
+                   edgecolor="white", lw=0.5, zorder=3)
+        ax.scatter(*layers.locations.T, s=14, color="white", edgecolor="black", lw=0.5,
+                   zorder=4)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
+        ax.apply_aspect()
+        drawn.append(maps.draw_quiet_context(ax, geo.METRIC, colours=maps.QUIET_DARK,
+                                             station_labels=False, zorder=1.5))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
@@ -324,7 +346,10 @@ def kde_figure(surfaces, layers: MapLayers):
         kind = "cross-validated" if s.cross_validated else "fixed"
         ax.set_title(f"h = {s.bandwidth:,.0f} m ({kind})", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8, label="buildings per km²")
-        maps.add_scale_bar(ax)
-        _whiten_scale_bar(ax)
-    fig.tight_layout()
+        _white_scale_bar_and_arrow(ax)
+    both = {k: pd.concat([d[k] for d in drawn]) for k in drawn[0]}
+    fig.legend(handles=maps.quiet_context_handles(both), loc="lower left", ncol=3,
+               frameon=False, fontsize=8, bbox_to_anchor=(0.0, 0.02))
+    maps.add_attribution(fig)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

@@ -10,7 +10,7 @@ from PIL import Image
 
 import aicluster
 from aicluster import clusters as cl
-from aicluster import haidian, paths, style
+from aicluster import context, haidian, paths, style
 from aicluster import pointpattern as pp
 from aicluster import ppfigures as ppf
 from test_clusters import synthetic_chapter
@@ -97,7 +97,9 @@ def test_windows_figure(chapter):
     assert ax1.get_title() == "Haidian 海淀: the strawman window"
     assert ax2.get_title() == "The urban core (dashed box on the left)"
     assert [t for t in texts(ax2) if t.isdigit()] == ["1", "2", "3", "4", "5", "6"]
-    names = [t for t in texts(ax2) if not t.isdigit() and t != "N" and not t.endswith("m")]
+    names = [t.get_text() for t in ax2.texts if t.get_gid() != "context-station-label"
+             and not t.get_text().isdigit() and t.get_text() != "N"
+             and not t.get_text().endswith("m")]
     assert names == ["北方大学", "南方大学"]  # universities named in Chinese, institutes not
     for ax in (ax1, ax2):  # scale bar and north arrow
         assert "N" in texts(ax) and any(t.endswith("km") or t.endswith(" m") for t in texts(ax))
@@ -174,6 +176,48 @@ def test_kde_figure(chapter):
         assert ax.texts[-1].get_color() == "white"  # the scale bar, legible on the dark map
     with pytest.raises(ValueError, match="four panels"):
         ppf.kde_figure(surfaces[:3], chapter["layers"])
+
+
+MAPS = {  # figure -> the map axes in it
+    "windows": lambda fig: fig.axes,
+    "dbscan": lambda fig: fig.axes[1:],
+    "kde": lambda fig: [ax for ax in fig.axes if ax.images],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAPS))
+def test_maps_draw_the_context_layers_under_the_data_with_attribution(chapter, name):
+    """The synthetic district lies in Haidian (EPSG:4548), so rail lines and stations are in
+    view: each map draws them (thin, under the data points), with scale bar and north arrow,
+    and the figure credits OpenStreetMap and Natural Earth."""
+    fig = FIGURES[name](chapter)
+    for ax in MAPS[name](fig):
+        rail = [ln for ln in ax.lines if ln.get_gid() == "context-rail"]
+        assert rail and all(ln.get_linewidth() <= 1.0 for ln in rail)
+        stations = [c for c in ax.collections if c.get_gid() == "context-stations"]
+        assert len(stations) == 1 and len(stations[0].get_offsets()) >= 1
+        data = [c for c in ax.collections if isinstance(c, PathCollection)
+                and c.get_gid() is None]
+        assert data and min(c.get_zorder() for c in data) > max(
+            ln.get_zorder() for ln in rail + stations)
+        assert "N" in texts(ax)
+        assert any(t.endswith(" km") or t.endswith(" m") for t in texts(ax))
+    credit = [t.get_text() for t in fig.texts if t.get_gid() == "context-attribution"]
+    assert credit == [context.attribution_text()]
+    assert "© OpenStreetMap contributors" in credit[0] and "Natural Earth" in credit[0]
+    assert all(t.get_fontsize() >= 8 for t in fig.texts)
+
+
+def test_zoomed_maps_name_the_stations_in_view(chapter):
+    fig = ppf.windows_figure(chapter["layers"])
+    zoom = fig.axes[1]
+    labels = [t for t in zoom.texts if t.get_gid() == "context-station-label"]
+    assert labels and all(t.get_fontsize() >= 8 for t in labels)
+    x0, x1 = zoom.get_xlim()
+    y0, y1 = zoom.get_ylim()
+    assert all(x0 <= t.xy[0] <= x1 and y0 <= t.xy[1] <= y1 for t in labels)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(t.startswith("Rail (OpenStreetMap") for t in legend)
 
 
 def test_empty_results_are_rejected():
