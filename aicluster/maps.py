@@ -804,14 +804,20 @@ class QuietContext:
 
     rail: str = QUIET_RAIL
     water: str = WATER_COLOUR
+    station_fill: str = STATION_FILL
     station_edge: str = "#777777"
+    station_size: float = 9.0
+    alpha: float = 1.0
     text: str = CONTEXT_TEXT
     halo: str = "white"
 
 
 QUIET_LIGHT = QuietContext()
-QUIET_DARK = QuietContext(rail="#e0e0e0", water="#9ecae1", station_edge="#e0e0e0",
-                          text="white", halo="#222222")
+# Over a dark raster: pale, half transparent, stations as small hollow rings so that they are
+# not confused with the data's white dots.
+QUIET_DARK = QuietContext(rail="#d9d9d9", water="#9ecae1", station_fill="none",
+                          station_edge="#d9d9d9", station_size=6.0, alpha=0.45, text="white",
+                          halo="#222222")
 
 
 def context_in_view(ax, crs, ctx=None) -> dict[str, gpd.GeoDataFrame]:
@@ -827,50 +833,108 @@ def context_in_view(ax, crs, ctx=None) -> dict[str, gpd.GeoDataFrame]:
             for name in ("rivers", "lakes", "lines", "stations")}
 
 
-def draw_quiet_context(ax, crs, *, colours: QuietContext = QUIET_LIGHT, station_labels=True,
-                       ctx=None, zorder: float = 1.5) -> dict[str, gpd.GeoDataFrame]:
+def draw_quiet_context(ax, crs, *, colours: QuietContext = QUIET_LIGHT, ctx=None,
+                       zorder: float = 1.5) -> dict[str, gpd.GeoDataFrame]:
     """Rail lines (thin, grey; railways dashed), stations, the Yongding river and lakes under the
-    data of a metric map whose limits are already set; labels the stations in view when
-    ``station_labels`` (greedily: a label overlapping one already placed is dropped). Returns
-    the layers drawn (see :func:`context_in_view`); the axes' limits are kept."""
+    data of a metric map whose limits are already set. Returns the layers drawn (see
+    :func:`context_in_view`; label the stations with :func:`label_stations` once the data and
+    its labels are drawn); the axes' limits are kept."""
     xlim, ylim = ax.get_xlim(), ax.get_ylim()
     layers = context_in_view(ax, crs, ctx)
     if len(layers["lakes"]):
-        layers["lakes"].plot(ax=ax, color=colours.water, alpha=0.5, lw=0, zorder=zorder)
+        layers["lakes"].plot(ax=ax, color=colours.water, alpha=0.5 * colours.alpha, lw=0,
+                             zorder=zorder)
     for geom in layers["rivers"].geometry:
-        ax.plot(*geom.xy, color=colours.water, lw=1.4, zorder=zorder, gid="context-river")
+        ax.plot(*geom.xy, color=colours.water, lw=1.4, zorder=zorder, alpha=colours.alpha,
+                gid="context-river")
     for row in layers["lines"].itertuples():
         ax.plot(*row.geometry.xy, color=colours.rail, lw=0.9, zorder=zorder + 0.1,
-                ls=(0, (4, 2)) if row.kind == "railway" else "-", gid="context-rail")
-    stations = layers["stations"].drop_duplicates("name_zh")
+                alpha=colours.alpha, ls=(0, (4, 2)) if row.kind == "railway" else "-",
+                gid="context-rail")
+    layers["stations"] = layers["stations"].drop_duplicates("name_zh").reset_index(drop=True)
+    stations = layers["stations"]
     if len(stations):
-        ax.scatter(stations.geometry.x, stations.geometry.y, s=9, color=STATION_FILL,
-                   edgecolor=colours.station_edge, lw=0.6, zorder=zorder + 0.2,
-                   gid="context-stations")
+        ax.scatter(stations.geometry.x, stations.geometry.y, s=colours.station_size,
+                   facecolor=colours.station_fill, edgecolor=colours.station_edge, lw=0.6,
+                   alpha=colours.alpha, zorder=zorder + 0.2, gid="context-stations")
     ax.set_xlim(xlim)
     ax.set_ylim(ylim)
-    if station_labels:
-        _label_stations(ax, stations, colours)
     return layers
 
 
-def _label_stations(ax, stations, colours: QuietContext) -> None:
+#: Offsets (points), ha, va tried in turn by :func:`place_labels`.
+LABEL_OFFSETS = (((4, -3), "left", "top"), ((4, 3), "left", "bottom"),
+                 ((-4, 3), "right", "bottom"), ((-4, -3), "right", "top"),
+                 ((0, 6), "center", "bottom"), ((0, -6), "center", "top"))
+#: Farther offsets for labels that must be shown (drawn with a thin leader line).
+FAR_OFFSETS = (((12, 12), "left", "bottom"), ((-12, -12), "right", "top"),
+               ((12, -12), "left", "top"), ((-12, 12), "right", "bottom"),
+               ((0, 16), "center", "bottom"), ((0, -16), "center", "top"),
+               ((18, 0), "left", "center"), ((-18, 0), "right", "center"),
+               ((20, 22), "left", "bottom"), ((-20, -22), "right", "top"))
+
+
+def marker_boxes(ax, xy, half_pt: float = 4.0) -> list:
+    """Display-space boxes, ``half_pt`` points from centre to edge, around the markers at data
+    coordinates ``xy`` (n, 2)."""
+    half_px = half_pt * ax.figure.dpi / 72
+    boxes = []
+    for x, y in ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2)):
+        boxes.append(Bbox.from_extents(x - half_px, y - half_px, x + half_px, y + half_px))
+    return boxes
+
+
+def place_labels(ax, items, obstacles: list, *, required: bool, offsets=LABEL_OFFSETS,
+                 **text_kw) -> list:
+    """Annotate ``items`` ((x, y), text) at the first offset where the label stays inside the
+    axes and overlaps no box in ``obstacles`` (which grows with each label placed). A
+    ``required`` label also tries :data:`FAR_OFFSETS` (with a thin leader line) and, if it fits
+    nowhere, keeps the first offset; any other label that fits nowhere is dropped. Returns the
+    annotations."""
+    ax.apply_aspect()  # measure in the box the axes will be drawn in
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
-    placed = []
-    halo = [patheffects.withStroke(linewidth=2.0, foreground=colours.halo)]
-    for row in stations.sort_values("name_zh").itertuples():
-        ann = ax.annotate(row.name_zh, (row.geometry.x, row.geometry.y), xytext=(3, -3),
-                          textcoords="offset points", ha="left", va="top",
-                          fontsize=QUIET_TEXT_PT, color=colours.text, fontstyle="italic",
-                          path_effects=halo, zorder=2.5, annotation_clip=True,
-                          parse_math=False, gid="context-station-label")
-        extent = ann.get_window_extent(renderer)
-        if not frame.contains(extent.x0, extent.y0) or not frame.contains(extent.x1, extent.y1) \
-                or any(extent.overlaps(other) for other in placed):
+    tries = tuple(offsets) + (FAR_OFFSETS if required else ())
+    leader = {"arrowstyle": "-", "lw": 0.5, "color": text_kw.get("color", "black"),
+              "shrinkA": 0, "shrinkB": 3}
+
+    def annotate(text, xy, offset, ha, va):
+        far = abs(offset[0]) + abs(offset[1]) > 16
+        ann = ax.annotate(text, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
+                          annotation_clip=True, parse_math=False,
+                          arrowprops=leader if far else None, **text_kw)
+        ann.set_in_layout(False)  # placed inside the frame: the layout must not move for it
+        return ann
+
+    made = []
+    for xy, text in items:
+        for offset, ha, va in tries:
+            ann = annotate(text, xy, offset, ha, va)
+            ext = ann.get_window_extent(renderer)
+            inside = (ext.x0 >= frame.x0 and ext.x1 <= frame.x1 and ext.y0 >= frame.y0
+                      and ext.y1 <= frame.y1)
+            if inside and not any(ext.overlaps(other) for other in obstacles):
+                break
             ann.remove()
         else:
-            placed.append(extent)
+            if not required:
+                continue
+            ann = annotate(text, xy, *tries[0])
+        obstacles.append(ann.get_window_extent(renderer))
+        made.append(ann)
+    return made
+
+
+def label_stations(ax, stations, obstacles: list, colours: QuietContext = QUIET_LIGHT) -> list:
+    """Italic grey station names (sorted, stable) wherever they clear ``obstacles`` (the data's
+    markers and labels) and each other; the others are left unnamed."""
+    halo = [patheffects.withStroke(linewidth=2.0, foreground=colours.halo)]
+    items = [((row.geometry.x, row.geometry.y), row.name_zh)
+             for row in stations.sort_values("name_zh").itertuples()]
+    return place_labels(ax, items, obstacles + marker_boxes(ax, [xy for xy, _ in items], 2.0),
+                        required=False, fontsize=QUIET_TEXT_PT, color=colours.text,
+                        fontstyle="italic", path_effects=halo, zorder=2.5,
+                        gid="context-station-label")
 
 
 def quiet_context_handles(layers: dict, colours: QuietContext = QUIET_LIGHT) -> list:
@@ -880,7 +944,7 @@ def quiet_context_handles(layers: dict, colours: QuietContext = QUIET_LIGHT) -> 
         handles.append(Line2D([], [], color=colours.rail, lw=0.9,
                               label="Rail (OpenStreetMap; straight between stations)"))
     if len(layers["stations"]):
-        handles.append(Line2D([], [], marker="o", ls="", color=STATION_FILL,
+        handles.append(Line2D([], [], marker="o", ls="", markerfacecolor=colours.station_fill,
                               markeredgecolor=colours.station_edge, label="Station"))
     if len(layers["rivers"]):
         handles.append(Line2D([], [], color=colours.water, lw=1.4,

@@ -17,10 +17,11 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.lines import Line2D
 
 from . import clusters as cl
-from . import geo, haidian, maps, paths, style
+from . import context, geo, haidian, maps, paths, style
 
 C = style.PALETTE
 #: Colours of DBSCAN clusters 1, 2, ... (noise is dark grey).
@@ -42,6 +43,10 @@ class MapLayers:
     university_names: tuple
     locations: np.ndarray
     multiplicity: np.ndarray
+    #: Labels of the locations (place keys such as "H04, H07"); ``None``: numbered 1, 2, ...
+    location_keys: tuple | None = None
+    #: Place keys of the institutions (``None`` entries or ``None``: no key shown).
+    institution_keys: tuple | None = None
 
     def __post_init__(self):
         if len(self.university_names) != len(self.institutions):
@@ -50,6 +55,22 @@ class MapLayers:
             raise ValueError("need one multiplicity per location")
         if self.buffer_m <= 0:
             raise ValueError("buffer_m must be positive")
+        if self.location_keys is not None and len(self.location_keys) != len(self.locations):
+            raise ValueError("need one key label per location")
+        if self.institution_keys is not None and len(self.institution_keys) != len(
+                self.institutions):
+            raise ValueError("need one key (or None) per institution")
+
+    def location_label(self, k: int) -> str:
+        """The label of location ``k`` (0-based): its keys, else its number."""
+        return str(k + 1) if self.location_keys is None else self.location_keys[k]
+
+    def university_label(self, i: int) -> str | None:
+        """'H23 清华大学' for a university with a key, its name without one, ``None`` for an
+        institute (institutes are not named on the maps)."""
+        name = self.university_names[i]
+        key = None if self.institution_keys is None else self.institution_keys[i]
+        return None if name is None else (name if key is None else f"{key} {name}")
 
     def zoom_extent(self, margin: float = 800.0) -> tuple[float, float, float, float]:
         """The core's bounds widened by ``margin`` metres: (xmin, ymin, xmax, ymax)."""
@@ -57,14 +78,43 @@ class MapLayers:
         return (x0 - margin, y0 - margin, x1 + margin, y1 + margin)
 
 
-def map_layers(windows, buffer_m: float, institutions, points) -> MapLayers:
+def map_layers(windows, buffer_m: float, institutions, points, site_keys=None) -> MapLayers:
     """:class:`MapLayers` from :func:`aicluster.clusters.study_windows`, the institutions'
-    GeoDataFrame and the buildings' (n, 2) metric coordinates."""
+    GeoDataFrame and the buildings' (n, 2) metric coordinates.  ``site_keys`` (one place key per
+    building, e.g. ``context.with_keys(sites)["key"]``) labels each location with the keys of
+    its buildings; without it the locations are numbered as in
+    :func:`aicluster.clusters.buildings_table`.  The institutions carry their keys from
+    ``data/place_keys.csv`` when all of them have one."""
     locations, multiplicity = cl.distinct_locations(points)
     names = tuple(row.name_zh if row.kind == "university" else None
                   for row in institutions.itertuples())
     return MapLayers(windows["haidian"][1], windows["core"][1], windows["buffer"][1], buffer_m,
-                     haidian.xy(institutions), names, locations, multiplicity)
+                     haidian.xy(institutions), names, locations, multiplicity,
+                     _location_keys(points, site_keys), _institution_keys(institutions))
+
+
+def _location_keys(points, site_keys):
+    if site_keys is None:
+        return None
+    site_keys = list(site_keys)
+    if len(site_keys) != len(points):
+        raise ValueError(f"need one key per building: {len(site_keys)} keys, "
+                         f"{len(points)} buildings")
+    labels = cl.location_labels(np.asarray(points, dtype=float))
+    return tuple(maps.key_ranges([k for k, lab in zip(site_keys, labels) if lab == loc])
+                 for loc in range(labels.max() + 1))
+
+
+def _institution_keys(institutions):
+    keys = context.place_keys()
+    ids = list(institutions["place_id"])
+    known = [pid in keys for pid in ids]
+    if not any(known):
+        return None
+    if not all(known):
+        missing = [pid for pid, ok in zip(ids, known) if not ok]
+        raise ValueError(f"{context.PLACE_KEYS}: institutions without a key {missing}")
+    return tuple(keys[pid] for pid in ids)
 
 
 def save(fig, name: str, colours: int | None = None) -> None:
@@ -77,7 +127,7 @@ def save(fig, name: str, colours: int | None = None) -> None:
 # --- map layers ------------------------------------------------------------------------------
 
 
-def draw_base(ax, layers: MapLayers, extent=None, station_labels: bool = False) -> dict:
+def draw_base(ax, layers: MapLayers, extent=None) -> dict:
     """District, context (rail, stations, river: light, under the data), buffer window, core
     outline, institutions and building locations (dot size grows with the buildings at a
     location); no ticks, equal aspect.  Returns the context layers drawn."""
@@ -99,25 +149,47 @@ def draw_base(ax, layers: MapLayers, extent=None, station_labels: bool = False) 
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    for spine in ax.spines.values():  # a full frame: the context runs to the edges
+        spine.set_visible(True)
+        spine.set_color("#999999")
     ax.apply_aspect()  # the context is clipped to the limits the figure will show
-    return maps.draw_quiet_context(ax, geo.METRIC, station_labels=station_labels, zorder=1.5)
+    return maps.draw_quiet_context(ax, geo.METRIC, zorder=1.5)
 
 
-def label_locations(ax, layers: MapLayers) -> None:
-    """Number the locations 1, 2, ... as in the chapter's table, clear of their dots."""
-    for k, ((x, y), m) in enumerate(zip(layers.locations, layers.multiplicity), start=1):
-        off = 4 + 1.6 * np.sqrt(m)
-        ax.annotate(str(k), (x, y), xytext=(off, off), textcoords="offset points", fontsize=8,
-                    fontweight="bold", color=C["blue"], zorder=5)
+def _scale_and_north(ax) -> list:
+    """Scale bar and north arrow; returns their display boxes (labels keep clear of them)."""
+    renderer = ax.figure.canvas.get_renderer()
+    maps.add_scale_bar(ax)
+    boxes = [ax.lines[-1].get_window_extent(renderer), ax.texts[-1].get_window_extent(renderer)]
+    maps.add_north_arrow(ax)
+    arrow = ax.texts[-1]
+    return boxes + [arrow.get_window_extent(renderer),
+                    arrow.arrow_patch.get_window_extent(renderer)]
 
 
-def label_universities(ax, layers: MapLayers, extent) -> None:
-    """The Chinese names of the universities inside ``extent`` (xmin, ymin, xmax, ymax)."""
-    for name, (x, y) in zip(layers.university_names, layers.institutions):
-        if name is not None and extent[0] < x < extent[2] and extent[1] < y < extent[3]:
-            ax.annotate(name, (x, y), xytext=(4, -10), textcoords="offset points",
-                        fontsize=8, color=C["vermillion"], zorder=5,
-                        parse_math=False)  # names from data: never mathtext
+def label_map(ax, layers: MapLayers, context_layers: dict, *, universities: bool = True,
+              avoid=()) -> None:
+    """Scale bar, north arrow and the labels of a zoomed map, none hiding a marker or another
+    label: the locations' keys (or numbers), the universities' keys and names, then the
+    stations that still fit; none over the boxes in ``avoid`` (e.g. a legend).  Call it once
+    the layout is final: boxes are measured in display space."""
+    ax.apply_aspect()  # a layout resets the axes box; the equal aspect is applied only on draw
+    obstacles = (list(avoid) + _scale_and_north(ax) + maps.marker_boxes(ax, layers.locations, 4.5)
+                 + maps.marker_boxes(ax, layers.institutions, 3.5))
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    maps.place_labels(ax, [(xy, layers.location_label(k))
+                           for k, xy in enumerate(layers.locations)], obstacles, required=True,
+                      fontsize=8, fontweight="bold", color=C["blue"], zorder=5,
+                      path_effects=halo)
+    if universities:
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        items = [((x, y), layers.university_label(i))
+                 for i, (x, y) in enumerate(layers.institutions)
+                 if layers.university_names[i] is not None and x0 < x < x1 and y0 < y < y1]
+        maps.place_labels(ax, items, obstacles, required=True, fontsize=8,
+                          color=C["vermillion"], zorder=5, path_effects=halo)
+    maps.label_stations(ax, context_layers["stations"], obstacles)
 
 
 def _windows_legend(layers: MapLayers, context_layers: dict) -> list:
@@ -144,18 +216,17 @@ def windows_figure(layers: MapLayers):
     ax1.add_patch(plt.Rectangle(ext[:2], ext[2] - ext[0], ext[3] - ext[1], fill=False, ls="--",
                                 lw=0.8))
     ax1.set_title("Haidian 海淀: the strawman window")
-    ctx2 = draw_base(ax2, layers, ext, station_labels=True)
-    label_locations(ax2, layers)
-    label_universities(ax2, layers, ext)
+    ctx2 = draw_base(ax2, layers, ext)
     ax2.set_title("The urban core (dashed box on the left)")
-    for ax in (ax1, ax2):
-        maps.add_scale_bar(ax)
-        maps.add_north_arrow(ax)
+    rect = (0, 0.12, 1, 1)
+    fig.tight_layout(rect=rect)  # labels are placed in the final layout
+    label_map(ax2, layers, ctx2)
+    _scale_and_north(ax1)
     both = {k: pd.concat([ctx1[k], ctx2[k]]) for k in ctx1}
     fig.legend(handles=_windows_legend(layers, both), loc="lower center", ncol=3, frameon=False,
                fontsize=8, bbox_to_anchor=(0.5, 0.025))
     maps.add_attribution(fig)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    fig.tight_layout(rect=rect)
     return fig
 
 
@@ -274,21 +345,23 @@ def _k_distance_panel(ax, points, ks, walk_eps) -> None:
     ax.legend(frameon=False, fontsize=8)
 
 
-def _cluster_map(ax, points, setting, layers: MapLayers) -> None:
+def _cluster_map(ax, points, setting, layers: MapLayers, rect) -> None:
     labels = np.array(setting["labels"])
-    draw_base(ax, layers, layers.zoom_extent(), station_labels=True)
+    ctx = draw_base(ax, layers, layers.zoom_extent())
     for lab in np.unique(labels):
         pts = points[labels == lab]
         colour = NOISE_COLOUR if lab < 0 else CLUSTER_COLOURS[lab % len(CLUSTER_COLOURS)]
         name = "noise" if lab < 0 else f"cluster {lab + 1}"
         ax.scatter(*pts.T, s=60, color=colour, edgecolor="black", lw=0.6, zorder=6,
                    label=f"{name} ({len(pts)})")
-    label_locations(ax, layers)
-    maps.add_scale_bar(ax)
-    maps.add_north_arrow(ax)
-    ax.legend(frameon=True, fontsize=8, loc="lower left")
+    legend = ax.legend(frameon=True, fontsize=8, loc="lower left")
     ax.set_title(f"DBSCAN at the knee: eps = {setting['eps_m']:,.0f} m, "
                  f"min_samples = {setting['min_samples']}", fontsize=9)
+    ax.figure.tight_layout(rect=rect)  # labels are placed in the final layout
+    ax.apply_aspect()  # the legend is measured in the box the axes will be drawn in
+    renderer = ax.figure.canvas.get_renderer()
+    label_map(ax, layers, ctx, universities=False,
+              avoid=[legend.get_window_extent(renderer)])
 
 
 def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.WALK_EPS_M):
@@ -298,11 +371,12 @@ def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.
     points = np.asarray(points, dtype=float)
     if len(setting["labels"]) != len(points):
         raise ValueError("the setting's labels must have one entry per point")
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.3), gridspec_kw={"width_ratios": [1, 1.15]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 5.0), gridspec_kw={"width_ratios": [1, 1.15]})
     _k_distance_panel(ax1, points, ks, walk_eps)
-    _cluster_map(ax2, points, setting, layers)
+    rect = (0, 0.03, 1, 1)
+    _cluster_map(ax2, points, setting, layers, rect)
     maps.add_attribution(fig)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.tight_layout(rect=rect)
     return fig
 
 
@@ -338,7 +412,7 @@ def kde_figure(surfaces, layers: MapLayers):
         ax.set_ylim(y0, y1)
         ax.apply_aspect()
         drawn.append(maps.draw_quiet_context(ax, geo.METRIC, colours=maps.QUIET_DARK,
-                                             station_labels=False, zorder=1.5))
+                                             zorder=1.5))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
@@ -348,6 +422,7 @@ def kde_figure(surfaces, layers: MapLayers):
         fig.colorbar(im, ax=ax, shrink=0.8, label="buildings per km²")
         _white_scale_bar_and_arrow(ax)
     both = {k: pd.concat([d[k] for d in drawn]) for k in drawn[0]}
+    # the legend is on white: drawn in the light map's colours, the same lines and stations
     fig.legend(handles=maps.quiet_context_handles(both), loc="lower left", ncol=3,
                frameon=False, fontsize=8, bbox_to_anchor=(0.0, 0.02))
     maps.add_attribution(fig)

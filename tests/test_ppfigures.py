@@ -262,3 +262,49 @@ def test_glue_all_keeps_the_order_and_glues_sentences_as_markdown(monkeypatch):
     assert isinstance(glued[1][1], Markdown) and glued[1][1].data == "Three *buildings*."
     with pytest.raises(KeyError, match="typo"):
         aicluster.glue_all({"n": 3}, markdown=["typo"])
+
+
+def test_locations_can_be_labelled_with_the_place_keys_of_their_buildings(chapter):
+    """With one key per building, each location shows the keys of the buildings at it (the
+    three tied buildings as a range), as every other chapter keys its places."""
+    places, sites, institutions, xy, windows = synthetic_chapter()
+    keys = [f"H{i:02d}" for i in range(1, len(xy) + 1)]
+    layers = ppf.map_layers(windows, 1000.0, institutions, xy, site_keys=keys)
+    assert layers.location_keys == ("H01\u2013H03", "H04", "H05", "H06", "H07", "H08")
+    fig = ppf.windows_figure(layers)
+    shown = [t.get_text() for t in fig.axes[1].texts]
+    assert set(layers.location_keys) <= set(shown)
+    with pytest.raises(ValueError, match="one key per building"):
+        ppf.map_layers(windows, 1000.0, institutions, xy, site_keys=keys[:3])
+
+
+def test_universities_carry_their_place_keys_from_the_book_data():
+    """The real institutions all have keys in data/place_keys.csv: the map names a university
+    as 'H23 清华大学', the key of every other chapter."""
+    from aicluster import context as ctx
+
+    places = haidian.haidian_places()
+    inst = haidian.of_kinds(places, haidian.INSTITUTION_KINDS)
+    keys = ctx.with_keys(inst)["key"].tolist()
+    assert ppf._institution_keys(inst) == tuple(keys)
+    partial = inst.copy()
+    partial.loc[partial.index[0], "place_id"] = "not_a_place"
+    with pytest.raises(ValueError, match="institutions without a key"):
+        ppf._institution_keys(partial)
+
+
+def test_map_labels_do_not_overlap_in_the_saved_figure(chapter):
+    """Measured after a save at the book's resolution (a save re-applies the aspect): no two
+    labels of the zoomed map overlap, and the station labels stay inside the frame."""
+    fig = ppf.windows_figure(chapter["layers"])
+    fig.savefig(io.BytesIO(), dpi=style.DPI, bbox_inches="tight")
+    ax = fig.axes[1]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() != "N"]
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1:])
+    frame = ax.get_window_extent(renderer)
+    for t in ax.texts:
+        if t.get_gid() == "context-station-label":
+            box = t.get_window_extent(renderer)
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1
