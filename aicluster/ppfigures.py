@@ -174,12 +174,12 @@ def label_map(ax, layers: MapLayers, context_layers: dict, *, universities: bool
     stations that still fit; none over the boxes in ``avoid`` (e.g. a legend).  Call it once
     the layout is final: boxes are measured in display space."""
     ax.apply_aspect()  # a layout resets the axes box; the equal aspect is applied only on draw
-    obstacles = (list(avoid) + _scale_and_north(ax) + maps.marker_boxes(ax, layers.locations, 4.5)
+    obstacles = (list(avoid) + _scale_and_north(ax) + maps.marker_boxes(ax, layers.locations, 5.0)
                  + maps.marker_boxes(ax, layers.institutions, 3.5))
     halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
     maps.place_labels(ax, [(xy, layers.location_label(k))
                            for k, xy in enumerate(layers.locations)], obstacles, required=True,
-                      fontsize=8, fontweight="bold", color=C["blue"], zorder=5,
+                      fontsize=8, fontweight="bold", color=C["blue"], zorder=7,
                       path_effects=halo)
     if universities:
         x0, x1 = ax.get_xlim()
