@@ -889,8 +889,8 @@ def place_labels(ax, items, obstacles: list, *, required: bool, offsets=LABEL_OF
     """Annotate ``items`` ((x, y), text) at the first offset where the label stays inside the
     axes and overlaps no box in ``obstacles`` (which grows with each label placed). A
     ``required`` label also tries :data:`FAR_OFFSETS` (with a thin leader line) and, if it fits
-    nowhere, keeps the first offset; any other label that fits nowhere is dropped. Returns the
-    annotations."""
+    nowhere, takes the offset where it covers the least; any other label that fits nowhere is
+    dropped. Returns the annotations."""
     ax.apply_aspect()  # measure in the box the axes will be drawn in
     renderer = ax.figure.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
@@ -906,20 +906,28 @@ def place_labels(ax, items, obstacles: list, *, required: bool, offsets=LABEL_OF
         ann.set_in_layout(False)  # placed inside the frame: the layout must not move for it
         return ann
 
+    def clash(ext) -> float:
+        """Area (px²) the label shares with obstacles; leaving the frame costs its whole area."""
+        inside = (ext.x0 >= frame.x0 and ext.x1 <= frame.x1 and ext.y0 >= frame.y0
+                  and ext.y1 <= frame.y1)
+        shared = sum(max(0.0, min(ext.x1, o.x1) - max(ext.x0, o.x0))
+                     * max(0.0, min(ext.y1, o.y1) - max(ext.y0, o.y0)) for o in obstacles)
+        return shared + (0.0 if inside else ext.width * ext.height)
+
     made = []
     for xy, text in items:
-        for offset, ha, va in tries:
+        best = None  # (clash, order, offset): the least bad place when none is free
+        for order, (offset, ha, va) in enumerate(tries):
             ann = annotate(text, xy, offset, ha, va)
-            ext = ann.get_window_extent(renderer)
-            inside = (ext.x0 >= frame.x0 and ext.x1 <= frame.x1 and ext.y0 >= frame.y0
-                      and ext.y1 <= frame.y1)
-            if inside and not any(ext.overlaps(other) for other in obstacles):
+            cost = clash(ann.get_window_extent(renderer))
+            if cost == 0:
                 break
             ann.remove()
+            best = min(best or (cost, order, offset), (cost, order, offset))
         else:
             if not required:
                 continue
-            ann = annotate(text, xy, *tries[0])
+            ann = annotate(text, xy, *tries[best[1]])
         obstacles.append(ann.get_window_extent(renderer))
         made.append(ann)
     return made
