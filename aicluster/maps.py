@@ -907,12 +907,13 @@ def place_labels(ax, items, obstacles: list, *, required: bool, offsets=LABEL_OF
         return ann
 
     def clash(ext) -> float:
-        """Area (px²) the label shares with obstacles; leaving the frame costs its whole area."""
-        inside = (ext.x0 >= frame.x0 and ext.x1 <= frame.x1 and ext.y0 >= frame.y0
-                  and ext.y1 <= frame.y1)
+        """Badness of a place: the area (px²) shared with obstacles, ten times (text over text
+        is unreadable), plus the area outside the frame (text over the margin still reads)."""
         shared = sum(max(0.0, min(ext.x1, o.x1) - max(ext.x0, o.x0))
                      * max(0.0, min(ext.y1, o.y1) - max(ext.y0, o.y0)) for o in obstacles)
-        return shared + (0.0 if inside else ext.width * ext.height)
+        inside = (max(0.0, min(ext.x1, frame.x1) - max(ext.x0, frame.x0))
+                  * max(0.0, min(ext.y1, frame.y1) - max(ext.y0, frame.y0)))
+        return 10 * shared + ext.width * ext.height - inside
 
     made = []
     for xy, text in items:
