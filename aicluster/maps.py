@@ -789,3 +789,179 @@ def add_north_arrow(ax):
     ax.annotate("N", xy=(0.95, 0.95), xytext=(0.95, 0.86), xycoords="axes fraction",
                 ha="center", va="center", fontsize=11, fontweight="bold",
                 arrowprops=dict(facecolor="black", width=3, headwidth=9))
+
+
+# -- static context for maps drawn outside BookMap (e.g. aicluster.ppfigures) ----------------
+#: Light context under statistical maps: grey rail, thin water, small station dots.
+QUIET_RAIL = "#9a9a9a"
+QUIET_TEXT_PT = 8.0
+
+
+@dataclass(frozen=True)
+class QuietContext:
+    """Colours of :func:`draw_quiet_context`: ``light`` for pale maps, ``dark`` over a dark
+    raster (e.g. a density surface)."""
+
+    rail: str = QUIET_RAIL
+    water: str = WATER_COLOUR
+    station_fill: str = STATION_FILL
+    station_edge: str = "#777777"
+    station_size: float = 9.0
+    alpha: float = 1.0
+    text: str = CONTEXT_TEXT
+    halo: str = "white"
+
+
+QUIET_LIGHT = QuietContext()
+# Over a dark raster: pale, half transparent, stations as small hollow rings so that they are
+# not confused with the data's white dots.
+QUIET_DARK = QuietContext(rail="#d9d9d9", water="#9ecae1", station_fill="none",
+                          station_edge="#d9d9d9", station_size=6.0, alpha=0.45, text="white",
+                          halo="#222222")
+
+
+def context_in_view(ax, crs, ctx=None) -> dict[str, gpd.GeoDataFrame]:
+    """The context layers (``rivers``, ``lakes``, ``lines``, ``stations``) clipped to the
+    axes' current limits (in ``crs`` metres, padded by 5 %) and projected to ``crs``."""
+    ctx = ctx or context.load_context()
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    pad = 0.05 * max(x1 - x0, y1 - y0)
+    view = gpd.GeoSeries([box(x0 - pad, y0 - pad, x1 + pad, y1 + pad)], crs=crs)
+    clip = view.to_crs("EPSG:4326").iloc[0]
+    return {name: _clip(getattr(ctx, name), clip).to_crs(crs)
+            for name in ("rivers", "lakes", "lines", "stations")}
+
+
+def draw_quiet_context(ax, crs, *, colours: QuietContext = QUIET_LIGHT, ctx=None,
+                       zorder: float = 1.5) -> dict[str, gpd.GeoDataFrame]:
+    """Rail lines (thin, grey; railways dashed), stations, the Yongding river and lakes under the
+    data of a metric map whose limits are already set. Returns the layers drawn (see
+    :func:`context_in_view`; label the stations with :func:`label_stations` once the data and
+    its labels are drawn); the axes' limits are kept."""
+    xlim, ylim = ax.get_xlim(), ax.get_ylim()
+    layers = context_in_view(ax, crs, ctx)
+    if len(layers["lakes"]):
+        layers["lakes"].plot(ax=ax, color=colours.water, alpha=0.5 * colours.alpha, lw=0,
+                             zorder=zorder)
+    for geom in layers["rivers"].geometry:
+        ax.plot(*geom.xy, color=colours.water, lw=1.4, zorder=zorder, alpha=colours.alpha,
+                gid="context-river")
+    for row in layers["lines"].itertuples():
+        ax.plot(*row.geometry.xy, color=colours.rail, lw=0.9, zorder=zorder + 0.1,
+                alpha=colours.alpha, ls=(0, (4, 2)) if row.kind == "railway" else "-",
+                gid="context-rail")
+    layers["stations"] = layers["stations"].drop_duplicates("name_zh").reset_index(drop=True)
+    stations = layers["stations"]
+    if len(stations):
+        ax.scatter(stations.geometry.x, stations.geometry.y, s=colours.station_size,
+                   facecolor=colours.station_fill, edgecolor=colours.station_edge, lw=0.6,
+                   alpha=colours.alpha, zorder=zorder + 0.2, gid="context-stations")
+    ax.set_xlim(xlim)
+    ax.set_ylim(ylim)
+    return layers
+
+
+#: Offsets (points), ha, va tried in turn by :func:`place_labels`.
+LABEL_OFFSETS = (((4, -3), "left", "top"), ((4, 3), "left", "bottom"),
+                 ((-4, 3), "right", "bottom"), ((-4, -3), "right", "top"),
+                 ((0, 6), "center", "bottom"), ((0, -6), "center", "top"))
+#: Farther offsets for labels that must be shown (drawn with a thin leader line).
+FAR_OFFSETS = (((12, 12), "left", "bottom"), ((-12, -12), "right", "top"),
+               ((12, -12), "left", "top"), ((-12, 12), "right", "bottom"),
+               ((0, 16), "center", "bottom"), ((0, -16), "center", "top"),
+               ((18, 0), "left", "center"), ((-18, 0), "right", "center"),
+               ((20, 22), "left", "bottom"), ((-20, -22), "right", "top"))
+
+
+def marker_boxes(ax, xy, half_pt: float = 4.0) -> list:
+    """Display-space boxes, ``half_pt`` points from centre to edge, around the markers at data
+    coordinates ``xy`` (n, 2)."""
+    half_px = half_pt * ax.figure.dpi / 72
+    boxes = []
+    for x, y in ax.transData.transform(np.asarray(xy, dtype=float).reshape(-1, 2)):
+        boxes.append(Bbox.from_extents(x - half_px, y - half_px, x + half_px, y + half_px))
+    return boxes
+
+
+def place_labels(ax, items, obstacles: list, *, required: bool, offsets=LABEL_OFFSETS,
+                 **text_kw) -> list:
+    """Annotate ``items`` ((x, y), text) at the first offset where the label stays inside the
+    axes and overlaps no box in ``obstacles`` (which grows with each label placed). A
+    ``required`` label also tries :data:`FAR_OFFSETS` (with a thin leader line) and, if it fits
+    nowhere, takes the offset where it covers the least; any other label that fits nowhere is
+    dropped. Returns the annotations."""
+    ax.apply_aspect()  # measure in the box the axes will be drawn in
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
+    tries = tuple(offsets) + (FAR_OFFSETS if required else ())
+    leader = {"arrowstyle": "-", "lw": 0.5, "color": text_kw.get("color", "black"),
+              "shrinkA": 0, "shrinkB": 3}
+
+    def annotate(text, xy, offset, ha, va):
+        far = abs(offset[0]) + abs(offset[1]) > 16
+        ann = ax.annotate(text, xy, xytext=offset, textcoords="offset points", ha=ha, va=va,
+                          annotation_clip=True, parse_math=False,
+                          arrowprops=leader if far else None, **text_kw)
+        ann.set_in_layout(False)  # placed inside the frame: the layout must not move for it
+        return ann
+
+    def clash(ext) -> float:
+        """Badness of a place: the area (px²) shared with obstacles, ten times (text over text
+        is unreadable), plus the area outside the frame (text over the margin still reads)."""
+        shared = sum(max(0.0, min(ext.x1, o.x1) - max(ext.x0, o.x0))
+                     * max(0.0, min(ext.y1, o.y1) - max(ext.y0, o.y0)) for o in obstacles)
+        inside = (max(0.0, min(ext.x1, frame.x1) - max(ext.x0, frame.x0))
+                  * max(0.0, min(ext.y1, frame.y1) - max(ext.y0, frame.y0)))
+        return 10 * shared + ext.width * ext.height - inside
+
+    made = []
+    for xy, text in items:
+        best = None  # (clash, order, offset): the least bad place when none is free
+        for order, (offset, ha, va) in enumerate(tries):
+            ann = annotate(text, xy, offset, ha, va)
+            cost = clash(ann.get_window_extent(renderer))
+            if cost == 0:
+                break
+            ann.remove()
+            best = min(best or (cost, order, offset), (cost, order, offset))
+        else:
+            if not required:
+                continue
+            ann = annotate(text, xy, *tries[best[1]])
+        obstacles.append(ann.get_window_extent(renderer))
+        made.append(ann)
+    return made
+
+
+def label_stations(ax, stations, obstacles: list, colours: QuietContext = QUIET_LIGHT) -> list:
+    """Italic grey station names (sorted, stable) wherever they clear ``obstacles`` (the data's
+    markers and labels) and each other; the others are left unnamed."""
+    halo = [patheffects.withStroke(linewidth=2.0, foreground=colours.halo)]
+    items = [((row.geometry.x, row.geometry.y), row.name_zh)
+             for row in stations.sort_values("name_zh").itertuples()]
+    return place_labels(ax, items, obstacles + marker_boxes(ax, [xy for xy, _ in items], 2.0),
+                        required=False, fontsize=QUIET_TEXT_PT, color=colours.text,
+                        fontstyle="italic", path_effects=halo, zorder=2.5,
+                        gid="context-station-label")
+
+
+def quiet_context_handles(layers: dict, colours: QuietContext = QUIET_LIGHT) -> list:
+    """Legend entries for the context layers that :func:`draw_quiet_context` drew."""
+    handles = []
+    if len(layers["lines"]):
+        handles.append(Line2D([], [], color=colours.rail, lw=0.9,
+                              label="Rail (OpenStreetMap; straight between stations)"))
+    if len(layers["stations"]):
+        handles.append(Line2D([], [], marker="o", ls="", markerfacecolor=colours.station_fill,
+                              markeredgecolor=colours.station_edge, label="Station"))
+    if len(layers["rivers"]):
+        handles.append(Line2D([], [], color=colours.water, lw=1.4,
+                              label="Yongding river 永定河 (Natural Earth)"))
+    return handles
+
+
+def add_attribution(fig, text=None, *, y=0.005) -> None:
+    """The context layers' credit line at the bottom right of ``fig``."""
+    fig.text(0.995, y, context.attribution_text() if text is None else text, ha="right",
+             va="bottom", fontsize=QUIET_TEXT_PT, color=CONTEXT_TEXT, gid="context-attribution")

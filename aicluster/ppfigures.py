@@ -4,7 +4,10 @@ Each ``*_figure`` function draws one figure from the results of :mod:`aicluster.
 returns it; :func:`save` writes it to ``figures/`` with :func:`aicluster.style.save_png` (no
 timestamps, byte-identical reruns) and closes it.  Maps are in metres (EPSG:4548) and share the
 layers of :class:`MapLayers`: the district, the two fitted windows, the institutions and the
-building locations.
+building locations.  Every map also shows the bundled geographic context, light and under the
+data (rail lines and stations, the Yongding river where it is in view:
+:func:`aicluster.maps.draw_quiet_context`), a scale bar, a north arrow and the context's
+attribution.
 """
 from __future__ import annotations
 
@@ -13,10 +16,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
+from matplotlib import patheffects
 from matplotlib.lines import Line2D
 
 from . import clusters as cl
-from . import haidian, maps, paths, style
+from . import context, geo, haidian, maps, paths, style
 
 C = style.PALETTE
 #: Colours of DBSCAN clusters 1, 2, ... (noise is dark grey).
@@ -38,6 +43,10 @@ class MapLayers:
     university_names: tuple
     locations: np.ndarray
     multiplicity: np.ndarray
+    #: Labels of the locations (place keys such as "H04, H07"); ``None``: numbered 1, 2, ...
+    location_keys: tuple | None = None
+    #: Place keys of the institutions (``None`` entries or ``None``: no key shown).
+    institution_keys: tuple | None = None
 
     def __post_init__(self):
         if len(self.university_names) != len(self.institutions):
@@ -46,6 +55,22 @@ class MapLayers:
             raise ValueError("need one multiplicity per location")
         if self.buffer_m <= 0:
             raise ValueError("buffer_m must be positive")
+        if self.location_keys is not None and len(self.location_keys) != len(self.locations):
+            raise ValueError("need one key label per location")
+        if self.institution_keys is not None and len(self.institution_keys) != len(
+                self.institutions):
+            raise ValueError("need one key (or None) per institution")
+
+    def location_label(self, k: int) -> str:
+        """The label of location ``k`` (0-based): its keys, else its number."""
+        return str(k + 1) if self.location_keys is None else self.location_keys[k]
+
+    def university_label(self, i: int) -> str | None:
+        """'H23 清华大学' for a university with a key, its name without one, ``None`` for an
+        institute (institutes are not named on the maps)."""
+        name = self.university_names[i]
+        key = None if self.institution_keys is None else self.institution_keys[i]
+        return None if name is None else (name if key is None else f"{key} {name}")
 
     def zoom_extent(self, margin: float = 800.0) -> tuple[float, float, float, float]:
         """The core's bounds widened by ``margin`` metres: (xmin, ymin, xmax, ymax)."""
@@ -53,14 +78,43 @@ class MapLayers:
         return (x0 - margin, y0 - margin, x1 + margin, y1 + margin)
 
 
-def map_layers(windows, buffer_m: float, institutions, points) -> MapLayers:
+def map_layers(windows, buffer_m: float, institutions, points, site_keys=None) -> MapLayers:
     """:class:`MapLayers` from :func:`aicluster.clusters.study_windows`, the institutions'
-    GeoDataFrame and the buildings' (n, 2) metric coordinates."""
+    GeoDataFrame and the buildings' (n, 2) metric coordinates.  ``site_keys`` (one place key per
+    building, e.g. ``context.with_keys(sites)["key"]``) labels each location with the keys of
+    its buildings; without it the locations are numbered as in
+    :func:`aicluster.clusters.buildings_table`.  The institutions carry their keys from
+    ``data/place_keys.csv`` when all of them have one."""
     locations, multiplicity = cl.distinct_locations(points)
     names = tuple(row.name_zh if row.kind == "university" else None
                   for row in institutions.itertuples())
     return MapLayers(windows["haidian"][1], windows["core"][1], windows["buffer"][1], buffer_m,
-                     haidian.xy(institutions), names, locations, multiplicity)
+                     haidian.xy(institutions), names, locations, multiplicity,
+                     _location_keys(points, site_keys), _institution_keys(institutions))
+
+
+def _location_keys(points, site_keys):
+    if site_keys is None:
+        return None
+    site_keys = list(site_keys)
+    if len(site_keys) != len(points):
+        raise ValueError(f"need one key per building: {len(site_keys)} keys, "
+                         f"{len(points)} buildings")
+    labels = cl.location_labels(np.asarray(points, dtype=float))
+    return tuple(maps.key_ranges([k for k, lab in zip(site_keys, labels) if lab == loc])
+                 for loc in range(labels.max() + 1))
+
+
+def _institution_keys(institutions):
+    keys = context.place_keys()
+    ids = list(institutions["place_id"])
+    known = [pid in keys for pid in ids]
+    if not any(known):
+        return None
+    if not all(known):
+        missing = [pid for pid, ok in zip(ids, known) if not ok]
+        raise ValueError(f"{context.PLACE_KEYS}: institutions without a key {missing}")
+    return tuple(keys[pid] for pid in ids)
 
 
 def save(fig, name: str, colours: int | None = None) -> None:
@@ -73,14 +127,16 @@ def save(fig, name: str, colours: int | None = None) -> None:
 # --- map layers ------------------------------------------------------------------------------
 
 
-def draw_base(ax, layers: MapLayers, extent=None) -> None:
-    """District, buffer window, core outline, institutions and building locations (dot size
-    grows with the buildings at a location); no ticks, equal aspect."""
+def draw_base(ax, layers: MapLayers, extent=None) -> dict:
+    """District, context (rail, stations, river: light, under the data), buffer window, core
+    outline, institutions and building locations (dot size grows with the buildings at a
+    location); no ticks, equal aspect.  Returns the context layers drawn."""
     gpd.GeoSeries([layers.district]).plot(ax=ax, facecolor="#f2f2f2", edgecolor="#777777",
-                                          linewidth=0.8)
+                                          linewidth=0.8, zorder=1)
     gpd.GeoSeries([layers.buffer]).plot(ax=ax, facecolor=C["sky"], alpha=0.25, edgecolor=C["sky"],
-                                        linewidth=0.6)
-    gpd.GeoSeries([layers.core]).plot(ax=ax, facecolor="none", edgecolor=C["orange"], linewidth=1.8)
+                                        linewidth=0.6, zorder=1.2)
+    gpd.GeoSeries([layers.core]).plot(ax=ax, facecolor="none", edgecolor=C["orange"], linewidth=1.8,
+                                      zorder=2.8)
     ax.scatter(*layers.institutions.T, marker="^", s=40, color=C["vermillion"], edgecolor="white",
                linewidth=0.5, zorder=3)
     ax.scatter(*layers.locations.T, s=18 + 14 * layers.multiplicity, color=C["blue"],
@@ -93,26 +149,50 @@ def draw_base(ax, layers: MapLayers, extent=None) -> None:
     ax.set_yticks([])
     ax.set_xlabel("")
     ax.set_ylabel("")
+    for spine in ax.spines.values():  # a full frame: the context runs to the edges
+        spine.set_visible(True)
+        spine.set_color("#999999")
+    ax.apply_aspect()  # the context is clipped to the limits the figure will show
+    return maps.draw_quiet_context(ax, geo.METRIC, zorder=1.5)
 
 
-def label_locations(ax, layers: MapLayers) -> None:
-    """Number the locations 1, 2, ... as in the chapter's table, clear of their dots."""
-    for k, ((x, y), m) in enumerate(zip(layers.locations, layers.multiplicity), start=1):
-        off = 4 + 1.6 * np.sqrt(m)
-        ax.annotate(str(k), (x, y), xytext=(off, off), textcoords="offset points", fontsize=8,
-                    fontweight="bold", color=C["blue"], zorder=5)
+def _scale_and_north(ax) -> list:
+    """Scale bar and north arrow; returns their display boxes (labels keep clear of them)."""
+    renderer = ax.figure.canvas.get_renderer()
+    maps.add_scale_bar(ax)
+    boxes = [ax.lines[-1].get_window_extent(renderer), ax.texts[-1].get_window_extent(renderer)]
+    maps.add_north_arrow(ax)
+    arrow = ax.texts[-1]
+    return boxes + [arrow.get_window_extent(renderer),
+                    arrow.arrow_patch.get_window_extent(renderer)]
 
 
-def label_universities(ax, layers: MapLayers, extent) -> None:
-    """The Chinese names of the universities inside ``extent`` (xmin, ymin, xmax, ymax)."""
-    for name, (x, y) in zip(layers.university_names, layers.institutions):
-        if name is not None and extent[0] < x < extent[2] and extent[1] < y < extent[3]:
-            ax.annotate(name, (x, y), xytext=(4, -10), textcoords="offset points",
-                        fontsize=7.5, color=C["vermillion"], zorder=5,
-                        parse_math=False)  # names from data: never mathtext
+def label_map(ax, layers: MapLayers, context_layers: dict, *, universities: bool = True,
+              avoid=()) -> None:
+    """Scale bar, north arrow and the labels of a zoomed map, none hiding a marker or another
+    label: the locations' keys (or numbers), the universities' keys and names, then the
+    stations that still fit; none over the boxes in ``avoid`` (e.g. a legend).  Call it once
+    the layout is final: boxes are measured in display space."""
+    ax.apply_aspect()  # a layout resets the axes box; the equal aspect is applied only on draw
+    obstacles = (list(avoid) + _scale_and_north(ax) + maps.marker_boxes(ax, layers.locations, 5.0)
+                 + maps.marker_boxes(ax, layers.institutions, 3.5))
+    halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
+    maps.place_labels(ax, [(xy, layers.location_label(k))
+                           for k, xy in enumerate(layers.locations)], obstacles, required=True,
+                      fontsize=8, fontweight="bold", color=C["blue"], zorder=7,
+                      path_effects=halo)
+    if universities:
+        x0, x1 = ax.get_xlim()
+        y0, y1 = ax.get_ylim()
+        items = [((x, y), layers.university_label(i))
+                 for i, (x, y) in enumerate(layers.institutions)
+                 if layers.university_names[i] is not None and x0 < x < x1 and y0 < y < y1]
+        maps.place_labels(ax, items, obstacles, required=True, fontsize=8,
+                          color=C["vermillion"], zorder=5, path_effects=halo)
+    maps.label_stations(ax, context_layers["stations"], obstacles)
 
 
-def _windows_legend(layers: MapLayers) -> list:
+def _windows_legend(layers: MapLayers, context_layers: dict) -> list:
     return [
         Line2D([], [], marker="o", ls="", color=C["blue"],
                label="AI building location (size: buildings)"),
@@ -121,7 +201,7 @@ def _windows_legend(layers: MapLayers) -> list:
         Line2D([], [], color=C["sky"], lw=6, alpha=0.4,
                label=f"Within {layers.buffer_m / 1000:g} km of knowledge/AI places"),
         Line2D([], [], color="#777777", lw=0.8, label="Haidian 海淀 boundary"),
-    ]
+    ] + maps.quiet_context_handles(context_layers)
 
 
 # --- the figures -----------------------------------------------------------------------------
@@ -131,21 +211,22 @@ def windows_figure(layers: MapLayers):
     """Two maps: all of Haidian with the zoom box dashed, and the zoom on the urban core with
     numbered locations and the universities' names."""
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 5.2), gridspec_kw={"width_ratios": [1, 1.1]})
-    draw_base(ax1, layers)
+    ctx1 = draw_base(ax1, layers)
     ext = layers.zoom_extent()
     ax1.add_patch(plt.Rectangle(ext[:2], ext[2] - ext[0], ext[3] - ext[1], fill=False, ls="--",
                                 lw=0.8))
     ax1.set_title("Haidian 海淀: the strawman window")
-    draw_base(ax2, layers, ext)
-    label_locations(ax2, layers)
-    label_universities(ax2, layers, ext)
+    ctx2 = draw_base(ax2, layers, ext)
     ax2.set_title("The urban core (dashed box on the left)")
-    for ax in (ax1, ax2):
-        maps.add_scale_bar(ax)
-        maps.add_north_arrow(ax)
-    fig.legend(handles=_windows_legend(layers), loc="lower center", ncol=3, frameon=False,
-               fontsize=8)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    rect = (0, 0.12, 1, 1)
+    fig.tight_layout(rect=rect)  # labels are placed in the final layout
+    label_map(ax2, layers, ctx2)
+    _scale_and_north(ax1)
+    both = {k: pd.concat([ctx1[k], ctx2[k]]) for k in ctx1}
+    fig.legend(handles=_windows_legend(layers, both), loc="lower center", ncol=3, frameon=False,
+               fontsize=8, bbox_to_anchor=(0.5, 0.025))
+    maps.add_attribution(fig)
+    fig.tight_layout(rect=rect)
     return fig
 
 
@@ -268,21 +349,23 @@ def _k_distance_panel(ax, points, ks, walk_eps) -> None:
     ax.legend(frameon=False, fontsize=8)
 
 
-def _cluster_map(ax, points, setting, layers: MapLayers) -> None:
+def _cluster_map(ax, points, setting, layers: MapLayers, rect) -> None:
     labels = np.array(setting["labels"])
-    draw_base(ax, layers, layers.zoom_extent())
+    ctx = draw_base(ax, layers, layers.zoom_extent())
     for lab in np.unique(labels):
         pts = points[labels == lab]
         colour = NOISE_COLOUR if lab < 0 else CLUSTER_COLOURS[lab % len(CLUSTER_COLOURS)]
         name = "noise" if lab < 0 else f"cluster {lab + 1}"
         ax.scatter(*pts.T, s=60, color=colour, edgecolor="black", lw=0.6, zorder=6,
                    label=f"{name} ({len(pts)})")
-    label_locations(ax, layers)
-    maps.add_scale_bar(ax)
-    maps.add_north_arrow(ax)
-    ax.legend(frameon=True, fontsize=8, loc="lower left")
+    legend = ax.legend(frameon=True, fontsize=8, loc="lower left")
     ax.set_title(f"DBSCAN at the knee: eps = {setting['eps_m']:,.0f} m, "
                  f"min_samples = {setting['min_samples']}", fontsize=9)
+    ax.figure.tight_layout(rect=rect)  # labels are placed in the final layout
+    ax.apply_aspect()  # the legend is measured in the box the axes will be drawn in
+    renderer = ax.figure.canvas.get_renderer()
+    label_map(ax, layers, ctx, universities=False,
+              avoid=[legend.get_window_extent(renderer)])
 
 
 def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.WALK_EPS_M):
@@ -292,35 +375,48 @@ def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.
     points = np.asarray(points, dtype=float)
     if len(setting["labels"]) != len(points):
         raise ValueError("the setting's labels must have one entry per point")
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4.3), gridspec_kw={"width_ratios": [1, 1.15]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 5.0), gridspec_kw={"width_ratios": [1, 1.15]})
     _k_distance_panel(ax1, points, ks, walk_eps)
-    _cluster_map(ax2, points, setting, layers)
-    fig.tight_layout()
+    rect = (0, 0.03, 1, 1)
+    _cluster_map(ax2, points, setting, layers, rect)
+    maps.add_attribution(fig)
+    fig.tight_layout(rect=rect)
     return fig
 
 
-def _whiten_scale_bar(ax) -> None:
-    # The scale bar is the last line and text drawn; black is illegible on the dark surface.
+def _white_scale_bar_and_arrow(ax) -> None:
+    # Black is illegible on the dark surface: the scale bar is the last line and text drawn.
+    maps.add_scale_bar(ax)
     ax.lines[-1].set_color("white")
     ax.texts[-1].set_color("white")
+    maps.add_north_arrow(ax)
+    arrow = ax.texts[-1]
+    arrow.set_color("white")
+    arrow.arrow_patch.set_color("white")
 
 
 def kde_figure(surfaces, layers: MapLayers):
     """A 2 x 2 grid of kernel density maps (:func:`aicluster.clusters.kde_surfaces`), each with
-    its own colour bar, the Haidian boundary, the core outline, institutions and locations."""
+    its own colour bar, the context (rail, stations, river: pale, thin), the Haidian boundary,
+    the core outline, institutions and locations."""
     if len(surfaces) != 4:
         raise ValueError(f"the figure has four panels, got {len(surfaces)} surfaces")
-    fig, axes = plt.subplots(2, 2, figsize=(9, 8.6))
+    fig, axes = plt.subplots(2, 2, figsize=(9, 8.9))
+    drawn = []
     for ax, s in zip(axes.ravel(), surfaces):
         x0, y0, x1, y1 = s.bounds
         im = ax.imshow(s.z, origin="lower", extent=(x0, x1, y0, y1), cmap="viridis")
-        gpd.GeoSeries([layers.district.boundary]).plot(ax=ax, color="white", lw=0.8)
-        gpd.GeoSeries([layers.core.boundary]).plot(ax=ax, color=C["orange"], lw=1.2)
+        gpd.GeoSeries([layers.district.boundary]).plot(ax=ax, color="white", lw=0.8, zorder=2)
+        gpd.GeoSeries([layers.core.boundary]).plot(ax=ax, color=C["orange"], lw=1.2, zorder=2.8)
         ax.scatter(*layers.institutions.T, marker="^", s=30, color=C["vermillion"],
-                   edgecolor="white", lw=0.5)
-        ax.scatter(*layers.locations.T, s=14, color="white", edgecolor="black", lw=0.5)
+                   edgecolor="white", lw=0.5, zorder=3)
+        ax.scatter(*layers.locations.T, s=14, color="white", edgecolor="black", lw=0.5,
+                   zorder=4)
         ax.set_xlim(x0, x1)
         ax.set_ylim(y0, y1)
+        ax.apply_aspect()
+        drawn.append(maps.draw_quiet_context(ax, geo.METRIC, colours=maps.QUIET_DARK,
+                                             zorder=1.5))
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
@@ -328,7 +424,11 @@ def kde_figure(surfaces, layers: MapLayers):
         kind = "cross-validated" if s.cross_validated else "fixed"
         ax.set_title(f"h = {s.bandwidth:,.0f} m ({kind})", fontsize=9)
         fig.colorbar(im, ax=ax, shrink=0.8, label="buildings per km²")
-        maps.add_scale_bar(ax)
-        _whiten_scale_bar(ax)
-    fig.tight_layout()
+        _white_scale_bar_and_arrow(ax)
+    both = {k: pd.concat([d[k] for d in drawn]) for k in drawn[0]}
+    # the legend is on white: drawn in the light map's colours, the same lines and stations
+    fig.legend(handles=maps.quiet_context_handles(both), loc="lower left", ncol=3,
+               frameon=False, fontsize=8, bbox_to_anchor=(0.0, 0.02))
+    maps.add_attribution(fig)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig

@@ -10,7 +10,7 @@ from PIL import Image
 
 import aicluster
 from aicluster import clusters as cl
-from aicluster import haidian, paths, style
+from aicluster import context, haidian, paths, style
 from aicluster import pointpattern as pp
 from aicluster import ppfigures as ppf
 from test_clusters import synthetic_chapter
@@ -97,7 +97,9 @@ def test_windows_figure(chapter):
     assert ax1.get_title() == "Haidian 海淀: the strawman window"
     assert ax2.get_title() == "The urban core (dashed box on the left)"
     assert [t for t in texts(ax2) if t.isdigit()] == ["1", "2", "3", "4", "5", "6"]
-    names = [t for t in texts(ax2) if not t.isdigit() and t != "N" and not t.endswith("m")]
+    names = [t.get_text() for t in ax2.texts if t.get_gid() != "context-station-label"
+             and not t.get_text().isdigit() and t.get_text() != "N"
+             and not t.get_text().endswith("m")]
     assert names == ["北方大学", "南方大学"]  # universities named in Chinese, institutes not
     for ax in (ax1, ax2):  # scale bar and north arrow
         assert "N" in texts(ax) and any(t.endswith("km") or t.endswith(" m") for t in texts(ax))
@@ -176,6 +178,48 @@ def test_kde_figure(chapter):
         ppf.kde_figure(surfaces[:3], chapter["layers"])
 
 
+MAPS = {  # figure -> the map axes in it
+    "windows": lambda fig: fig.axes,
+    "dbscan": lambda fig: fig.axes[1:],
+    "kde": lambda fig: [ax for ax in fig.axes if ax.images],
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAPS))
+def test_maps_draw_the_context_layers_under_the_data_with_attribution(chapter, name):
+    """The synthetic district lies in Haidian (EPSG:4548), so rail lines and stations are in
+    view: each map draws them (thin, under the data points), with scale bar and north arrow,
+    and the figure credits OpenStreetMap and Natural Earth."""
+    fig = FIGURES[name](chapter)
+    for ax in MAPS[name](fig):
+        rail = [ln for ln in ax.lines if ln.get_gid() == "context-rail"]
+        assert rail and all(ln.get_linewidth() <= 1.0 for ln in rail)
+        stations = [c for c in ax.collections if c.get_gid() == "context-stations"]
+        assert len(stations) == 1 and len(stations[0].get_offsets()) >= 1
+        data = [c for c in ax.collections if isinstance(c, PathCollection)
+                and c.get_gid() is None]
+        assert data and min(c.get_zorder() for c in data) > max(
+            ln.get_zorder() for ln in rail + stations)
+        assert "N" in texts(ax)
+        assert any(t.endswith(" km") or t.endswith(" m") for t in texts(ax))
+    credit = [t.get_text() for t in fig.texts if t.get_gid() == "context-attribution"]
+    assert credit == [context.attribution_text()]
+    assert "© OpenStreetMap contributors" in credit[0] and "Natural Earth" in credit[0]
+    assert all(t.get_fontsize() >= 8 for t in fig.texts)
+
+
+def test_zoomed_maps_name_the_stations_in_view(chapter):
+    fig = ppf.windows_figure(chapter["layers"])
+    zoom = fig.axes[1]
+    labels = [t for t in zoom.texts if t.get_gid() == "context-station-label"]
+    assert labels and all(t.get_fontsize() >= 8 for t in labels)
+    x0, x1 = zoom.get_xlim()
+    y0, y1 = zoom.get_ylim()
+    assert all(x0 <= t.xy[0] <= x1 and y0 <= t.xy[1] <= y1 for t in labels)
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert any(t.startswith("Rail (OpenStreetMap") for t in legend)
+
+
 def test_empty_results_are_rejected():
     with pytest.raises(ValueError, match="at least one panel"):
         ppf.l_excess_figure([])
@@ -218,3 +262,49 @@ def test_glue_all_keeps_the_order_and_glues_sentences_as_markdown(monkeypatch):
     assert isinstance(glued[1][1], Markdown) and glued[1][1].data == "Three *buildings*."
     with pytest.raises(KeyError, match="typo"):
         aicluster.glue_all({"n": 3}, markdown=["typo"])
+
+
+def test_locations_can_be_labelled_with_the_place_keys_of_their_buildings(chapter):
+    """With one key per building, each location shows the keys of the buildings at it (the
+    three tied buildings as a range), as every other chapter keys its places."""
+    places, sites, institutions, xy, windows = synthetic_chapter()
+    keys = [f"H{i:02d}" for i in range(1, len(xy) + 1)]
+    layers = ppf.map_layers(windows, 1000.0, institutions, xy, site_keys=keys)
+    assert layers.location_keys == ("H01\u2013H03", "H04", "H05", "H06", "H07", "H08")
+    fig = ppf.windows_figure(layers)
+    shown = [t.get_text() for t in fig.axes[1].texts]
+    assert set(layers.location_keys) <= set(shown)
+    with pytest.raises(ValueError, match="one key per building"):
+        ppf.map_layers(windows, 1000.0, institutions, xy, site_keys=keys[:3])
+
+
+def test_universities_carry_their_place_keys_from_the_book_data():
+    """The real institutions all have keys in data/place_keys.csv: the map names a university
+    as 'H23 清华大学', the key of every other chapter."""
+    from aicluster import context as ctx
+
+    places = haidian.haidian_places()
+    inst = haidian.of_kinds(places, haidian.INSTITUTION_KINDS)
+    keys = ctx.with_keys(inst)["key"].tolist()
+    assert ppf._institution_keys(inst) == tuple(keys)
+    partial = inst.copy()
+    partial.loc[partial.index[0], "place_id"] = "not_a_place"
+    with pytest.raises(ValueError, match="institutions without a key"):
+        ppf._institution_keys(partial)
+
+
+def test_map_labels_do_not_overlap_in_the_saved_figure(chapter):
+    """Measured after a save at the book's resolution (a save re-applies the aspect): no two
+    labels of the zoomed map overlap, and the station labels stay inside the frame."""
+    fig = ppf.windows_figure(chapter["layers"])
+    fig.savefig(io.BytesIO(), dpi=style.DPI, bbox_inches="tight")
+    ax = fig.axes[1]
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text() != "N"]
+    for i, a in enumerate(boxes):
+        assert not any(a.overlaps(b) for b in boxes[i + 1:])
+    frame = ax.get_window_extent(renderer)
+    for t in ax.texts:
+        if t.get_gid() == "context-station-label":
+            box = t.get_window_extent(renderer)
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1
