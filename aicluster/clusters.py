@@ -27,7 +27,7 @@ from scipy.sparse.csgraph import connected_components
 from scipy.spatial import ConvexHull, cKDTree
 from shapely.geometry import MultiPolygon, Polygon
 
-from . import escape, evidence, haidian
+from . import context, escape, evidence, haidian
 from . import pointpattern as pp
 from . import ppinference as ppi
 from .geo import METRIC, WGS84
@@ -520,16 +520,19 @@ def points_glue(sites, institutions, places) -> dict:
             "ties_sentence": ties_sentence(sites, places)}
 
 
-def buildings_table(sites, institutions) -> pd.DataFrame:
-    """One row per site: its location number (tied sites share one), name, how its coordinate
-    was obtained, the nearest institution and the distance to it."""
+def buildings_table(sites, institutions, keys: dict | None = None) -> pd.DataFrame:
+    """One row per site: its place key, its location number (tied sites share one), name, how its
+    coordinate was obtained, the nearest institution and the distance to it."""
     kinds = np.where(estimated_coordinates(sites), "estimate", "published")
     near = haidian.nearest_institution(sites, institutions)
+    keys = context.place_keys() if keys is None else keys  # one key per place, as on every map
     return pd.DataFrame({
+        "Key": sites["place_id"].map(keys).to_numpy(),
         "Location": location_labels(haidian.xy(sites)) + 1,
         "Building": (sites["name_en"] + " " + sites["name_zh"]).to_numpy(),
         "Coordinate": [f"{k} ±{p:,.0f} m" for k, p in zip(kinds, sites["precision_m"])],
-        "Nearest institution": near["nearest_en"].to_numpy(),
+        "Nearest institution": (near["nearest_id"].map(keys) + " "
+                                + near["nearest_en"]).to_numpy(),
         "Distance (m)": near["distance_m"].to_numpy()})
 
 

@@ -297,13 +297,17 @@ def test_points_glue_counts_ties_and_names_the_shared_point():
 
 def test_buildings_table_numbers_locations_and_finds_the_nearest_institution():
     _, sites, institutions, _, _ = synthetic_chapter()
-    t = cl.buildings_table(sites, institutions)
-    assert list(t.columns) == ["Location", "Building", "Coordinate", "Nearest institution",
-                               "Distance (m)"]
+    ids = list(sites["place_id"]) + list(institutions["place_id"])
+    keys = {pid: f"H{i:02d}" for i, pid in enumerate(ids, start=1)}
+    t = cl.buildings_table(sites, institutions, keys=keys)
+    assert list(t.columns) == ["Key", "Location", "Building", "Coordinate",
+                               "Nearest institution", "Distance (m)"]
+    assert t["Key"].tolist() == [keys[p] for p in sites["place_id"]]
     assert t["Location"].tolist() == [1, 1, 1, 2, 3, 4, 5, 6]
     assert t["Building"].iloc[0] == "Tower A 甲大厦"
     assert t["Coordinate"].tolist()[:4] == ["estimate ±800 m"] * 3 + ["published ±100 m"]
-    assert t["Nearest institution"].iloc[0] == "North University"
+    assert t["Nearest institution"].iloc[0].endswith(" North University")
+    assert t["Nearest institution"].iloc[0].split()[0] in set(keys.values())
     assert t["Distance (m)"].iloc[0] == pytest.approx(math.hypot(100, 400))
 
 
