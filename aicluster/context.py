@@ -57,7 +57,7 @@ GEOMETRY = {"rail_line": ("LineString",), "rail_station": ("Point",),
 REQUIRED_META = ("source", "source_commit", "licence", "attribution", "crs")
 # Rough box around Beijing: a point outside it is a swapped or mistyped coordinate.
 BEIJING_BOX = (115.3, 39.4, 117.6, 41.1)
-KEY_FORM = re.compile(r"[HMWB]\d{2}")
+KEY_FORM = re.compile(r"[HMWB]\d{2,3}")  # two digits today; three leave room for 500 places
 KEY_PREFIX = {"haidian": "H", "mentougou": "M", "shijingshan": "W"}
 
 
@@ -174,7 +174,7 @@ def place_keys(path=PLACE_KEYS, place_ids=None) -> dict[str, str]:
             raise ContextError(f"{path}: row {number}, column place_id: empty")
         if not KEY_FORM.fullmatch(key):
             raise ContextError(f"{path}: row {number}, column key: {key!r} is not a letter "
-                               "H/M/W followed by two digits")
+                               "H/M/W followed by two or three digits")
         expected = {"hd": "H", "mt": "M", "sjs": "W"}.get(pid.split("_", 1)[0])
         if expected and key[0] != expected:
             raise ContextError(f"{path}: row {number}, column key: {key!r} should start with "

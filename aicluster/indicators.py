@@ -26,6 +26,15 @@ STATUS_COLOURS = {"achieved": style.PALETTE["blue"], "cumulative": style.PALETTE
 STATUS_LABELS = {"achieved": "achieved (level reached)", "cumulative": "cumulative (running total)",
                  "plan": "plan (hollow)", "policy_term": "policy term (what a policy offers)",
                  "definition": "definition"}
+STATUS_WORDS = {"achieved": "achieved", "cumulative": "cumulative", "plan": "plan",
+                "policy_term": "policy term", "definition": "definition"}
+
+
+def status_text(status: str) -> str:
+    """A claim's status in words (the data's codes, e.g. policy_term, never reach the reader)."""
+    return STATUS_WORDS.get(status, str(status).replace("_", " "))
+
+
 # What each qualifier does to a number, in words, and the sign a chart uses for it.
 QUALIFIER_MEANING = {
     "exact": ("stated as exact", ""),
@@ -296,7 +305,7 @@ def claims_table(s: pd.DataFrame, names: dict[str, str] | None = None) -> pd.Dat
         "Value": [amount_text(r.value, r.value_high, r.qualifier, r.unit, r.unit_en)
                   for r in s.itertuples()],
         "As written": s["value_in_quote"],
-        "Status": s["status"],
+        "Status": s["status"].map(status_text),
         "Qualifier": [qualifier_text(q, z) for q, z in zip(s["qualifier"], s["qualifier_zh"])],
         "Period": s["ref_period"].map(period_text),
         "Source": s["source_id"],

@@ -296,7 +296,7 @@ class BookMap:
             anchor = (6, -3) if kind == "station" else (-6, 8)
             label = "<br>".join(escape_text(line) for line in text.split("\n"))
             folium.Marker(
-                location=[lat, lon], interactive=False,
+                location=[lat, lon], interactive=False, keyboard=False,  # a label, not a control
                 icon=folium.DivIcon(html=f'<div class="{css}">{label}</div>',
                                     icon_size=(0, 0), icon_anchor=anchor),
             ).add_to(group)

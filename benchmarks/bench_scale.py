@@ -91,7 +91,31 @@ def scaled_data(k: int, into: Path) -> Path:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows([header, *copies])
     (data / "places.csv").write_text(buf.getvalue(), encoding="utf-8")
+    _add_keys(data, [r[0] for r in copies[len(body):]])
     return data
+
+
+def _add_keys(data: Path, new_ids: list[str]) -> None:
+    """Every place needs a display key: copies get the next free numbers of their district's
+    letter, from 100 up (the key form allows three digits, enough for the 500-place limit; a
+    larger copy keeps the file as it is and is refused by the row limit of places.csv)."""
+    path = data / "place_keys.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    letter_of = {r["place_id"].split("_", 1)[0]: r["key"][0] for r in rows}
+    counts: dict[str, int] = {}
+    added = []
+    for pid in new_ids:
+        letter = letter_of[pid.split("_", 1)[0]]
+        counts[letter] = counts.get(letter, 99) + 1
+        if counts[letter] > 999:
+            return
+        added.append({"place_id": pid, "key": f"{letter}{counts[letter]}"})
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=["place_id", "key"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows + added)
+    path.write_text(buf.getvalue(), encoding="utf-8")
 
 
 def run(k: int) -> list[dict]:

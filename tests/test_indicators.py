@@ -160,3 +160,9 @@ def test_measure_and_qualifier_text():
     assert indicators.qualifier_text("exact", float("nan")) == "exact"
     with pytest.raises(ValueError):
         indicators.qualifier_text("more_than_ever")
+
+
+def test_status_codes_print_as_words():
+    assert indicators.status_text("policy_term") == "policy term"
+    assert indicators.status_text("achieved") == "achieved"
+    assert set(indicators.STATUS_WORDS) == set(indicators.STATUS_LABELS)
