@@ -244,7 +244,7 @@ def money_table(claims: pd.DataFrame, claim_ids, names: dict[str, str]) -> pd.Da
             "What": names.get(r.claim_id, r.gloss_en),
             "Million yuan": value_text(to_yuan(r.value, r.unit) / 1e6, None, r.qualifier),
             "As written": r.value_in_quote,
-            "Status": r.status,
+            "Status": status_text(r.status),
             "Period": period_text(r.ref_period),
             "Claim": r.claim_id,
         })
