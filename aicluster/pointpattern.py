@@ -1269,14 +1269,7 @@ def g_cross(points_i, points_j, window, r, correction: str = "km") -> np.ndarray
     b = _as_points(points_j, win, min_n=1)
     r = _as_r(r)
     o, _ = cKDTree(b).query(a, k=1)
-    key = str(correction).lower()
-    if key == "none":
-        return np.searchsorted(np.sort(o), r, side="right") / len(o)
-    if key not in ("km", "rs"):
-        raise ValueError(f"unknown correction {correction!r}; use 'km', 'rs' or 'none'")
-    _check_even_grid(r)
-    km, rs = _km_rs(o, _boundary_distance_any(a, win), r)
-    return km if key == "km" else rs
+    return _nearest_distance_cdf(o, _boundary_distance_any(a, win), r, correction)
 
 
 def g_function(points, window, r, correction: str = "km") -> np.ndarray:
@@ -1286,13 +1279,20 @@ def g_function(points, window, r, correction: str = "km") -> np.ndarray:
     pts = _as_points(points, win)
     r = _as_r(r)
     o = _nnd(pts)
+    return _nearest_distance_cdf(o, _boundary_distance_any(pts, win), r, correction)
+
+
+def _nearest_distance_cdf(o, boundary, r, correction: str) -> np.ndarray:
+    """The share of nearest distances ``o`` at most ``r``: plain (``"none"``), or censored at each
+    point's ``boundary`` distance (``"km"`` Kaplan-Meier, ``"rs"`` reduced sample), as G and
+    G-cross share it."""
     key = str(correction).lower()
     if key == "none":
         return np.searchsorted(np.sort(o), r, side="right") / len(o)
     if key not in ("km", "rs"):
         raise ValueError(f"unknown correction {correction!r}; use 'km', 'rs' or 'none'")
     _check_even_grid(r)
-    km, rs = _km_rs(o, _boundary_distance_any(pts, win), r)
+    km, rs = _km_rs(o, boundary, r)
     return km if key == "km" else rs
 
 

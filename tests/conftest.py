@@ -4,6 +4,16 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_module(relative_path: str):
+    """A script of the repository (benchmarks/, scripts/) imported as a module, for its helpers."""
+    import importlib.util
+    path = ROOT / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 BUILD = ROOT / "_build"
 
 

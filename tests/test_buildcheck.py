@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -19,6 +18,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import load_module
 import yaml
 
 from aicluster import buildcheck, evidence, paths, style
@@ -26,14 +26,7 @@ from aicluster import buildcheck, evidence, paths, style
 ROOT = paths.ROOT
 
 
-def _load_bookcopy():
-    spec = importlib.util.spec_from_file_location("bookcopy", ROOT / "benchmarks" / "bookcopy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bookcopy = _load_bookcopy()
+bookcopy = load_module("benchmarks/bookcopy.py")
 
 
 @pytest.fixture

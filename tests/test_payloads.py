@@ -24,7 +24,6 @@ pass (about five minutes on two cores); it runs in `make test` with the other en
 from __future__ import annotations
 
 import csv
-import importlib.util
 import io
 import json
 import re
@@ -32,20 +31,14 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import load_module
 
 from aicluster import evidence, paths
 
 ROOT = paths.ROOT
 
 
-def _load_bookcopy():
-    spec = importlib.util.spec_from_file_location("bookcopy", ROOT / "benchmarks" / "bookcopy.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bookcopy = _load_bookcopy()
+bookcopy = load_module("benchmarks/bookcopy.py")
 
 
 BAIT_TEXT = "BAIT-FILE-WAS-INPUT"
