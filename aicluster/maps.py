@@ -734,8 +734,30 @@ class MapBehaviour(branca.element.MacroElement):
                         }
                     });
                 }
-                map.on("zoomend moveend", declutter);
-                setTimeout(declutter, 0);
+                // Labels are placed again whenever the view or the frame's size changes. The
+                // page can still be laying out when the map is drawn (its width changes when a
+                // scrollbar appears): until the reader touches the map, a new size refits the
+                // first view at once rather than after Leaflet's 200 ms resize debounce.
+                // data-labels-placed records the size the labels were last placed for.
+                var touched = false;
+                ["mousedown", "touchstart", "wheel", "keydown"].forEach(function (type) {
+                    map.getContainer().addEventListener(type, function () { touched = true; },
+                                                        {passive: true});
+                });
+                function place() {
+                    declutter();
+                    var size = map.getSize();
+                    document.documentElement.setAttribute("data-labels-placed",
+                                                          size.x + "x" + size.y);
+                }
+                map.on("zoomend moveend", place);
+                map.on("resize", function () {
+                    if (!touched) { map.fitBounds(home, {animate: false}); }
+                    place();
+                });
+                setTimeout(place, 0);
+                window.addEventListener("load", place);
+                if (document.fonts && document.fonts.ready) { document.fonts.ready.then(place); }
                 {% if this.attribution %}
                 map.attributionControl.setPrefix(false);
                 map.attributionControl.addAttribution({{ this.attribution|tojson }});

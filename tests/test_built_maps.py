@@ -27,6 +27,9 @@ ON_THE_RIVER = {"study-districts", "sources-places", "mentougou-places", "mentou
                 "jingxi-heritage", "haidian-overview"}
 
 
+MAP_OBJECT = "Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])[0]"
+
+
 def _open(browser, url, width):  # noqa: F811
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
@@ -52,10 +55,14 @@ def _map_frame(page, map_id):
     frame = element.content_frame()
     frame.wait_for_function("typeof L !== 'undefined' && document.querySelector('.leaflet-pane')"
                             " && document.querySelectorAll('.bookmap-label').length > 0")
+    # The labels have been placed for the frame's present size, after its fonts and load.
+    frame.wait_for_function(f"""() => {{
+        const size = ({MAP_OBJECT}).getSize();
+        return document.readyState === 'complete' && document.fonts.status === 'loaded'
+            && document.documentElement.dataset.labelsPlaced === size.x + 'x' + size.y; }}""")
     return element, frame
 
 
-MAP_OBJECT = "Object.keys(window).filter(k => k.startsWith('map_')).map(k => window[k])[0]"
 
 
 @pytest.fixture(scope="module")
