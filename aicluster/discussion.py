@@ -264,7 +264,8 @@ def cited_claims_markdown(drivers: list[Driver], claims: pd.DataFrame,
         blocks.append(
             f"({claim_anchor(cid)})=\n**{cid}** — {md_literal(claim_value(claim))}. "
             f"「{md_literal(claim['quote_zh'])}」 {md_literal(claim['gloss_en'])} "
-            f"*{md_literal(s['outlet_en'])}*, {s['date']}, “{md_literal(s['title_en'])}”.")
+            f"*{md_literal(s['outlet_en'])}*, {indicators.date_text(s['date'])}, "
+            f"“{md_literal(s['title_en'])}”.")
     return "\n\n".join(blocks)
 
 

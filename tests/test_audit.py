@@ -58,3 +58,19 @@ def test_cited_ids_and_keys_exist(rows):
             unknown += [k for k in keys if k not in bib]
             assert keys or "UNREFERENCED" in text, r["sentence"][:60]
     assert not unknown, sorted(set(unknown))
+
+
+def test_every_sentence_of_the_book_has_a_reviewed_row(rows):
+    """The audit is current: each sentence the book prints now has a row with a reviewed class,
+    and no row holds a sentence the book no longer prints (regenerate with
+    `scripts/audit_sentences.py --merge docs/audit.csv`, then classify the new rows)."""
+    from conftest import load_module
+    audit = load_module("scripts/audit_sentences.py")
+    assert audit.FILES == BOOK
+    book = {(name, s) for name in BOOK for _, text in audit.blocks(paths.ROOT / name)
+            for s in audit.sentences(audit.clean(text))}
+    reviewed = {(r["file"], r["sentence"]) for r in rows}
+    missing = sorted(book - reviewed)
+    stale = sorted(reviewed - book)
+    assert not missing, f"{len(missing)} sentences without an audit row, e.g. {missing[:3]}"
+    assert not stale, f"{len(stale)} audit rows for sentences no longer in the book: {stale[:3]}"

@@ -4,7 +4,8 @@ Scans the rendered HTML of both editions (the main book and, when built, the stu
 outside code: code blocks, inline code, notebook inputs, maths, scripts and styles are dropped
 first. What is left must read as prose and tables for people: no snake_case ids such as
 ``org_haoshi_huasheng``, ``coal_steel`` or ``precision_m``, no abbreviations such as "zjtx", no
-range notation such as "..2006" or "2022-02..2023-06", and no untranslated unit "3 成".
+range notation such as "..2006" or "2022-02..2023-06", no numeric dates such as "2022-08" (a
+reader wants "August 2022") and no untranslated unit "3 成".
 """
 import re
 from pathlib import Path
@@ -21,6 +22,8 @@ PATTERNS = {
     "abbreviation zjtx": re.compile(r"\bzjtx\b", re.I),
     "range notation": re.compile(r"\d{4}(?:-\d{2}){0,2}\.\.|\.\.\d{4}"),
     "untranslated unit 成": re.compile(r"\d\s?成(?![\u4e00-\u9fff])"),
+    # "2022-08" or "2023-06-09" where a reader wants "August 2022" or "9 June 2023"
+    "numeric date": re.compile(r"(?<![\w/.\-])(?:1\d|20)\d{2}-(?:0[1-9]|1[0-2])(?:-\d{2})?(?![\w/])"),
 }
 # Parameter names of scikit-learn's DBSCAN and HDBSCAN, which the point-pattern chapter teaches
 # under their API names (a student types them).
@@ -72,6 +75,9 @@ def _editions(html_dir: Path) -> list[Path]:
     ("from 2022-02..2023-06", "range notation"),
     ("1368..1912", "range notation"),
     ("a share of >3 成 of the target", "untranslated unit 成"),
+    ("from 2022-08 to 2023-12", "numeric date"),
+    ("Guangming Daily, 2023-06-09, “West Beijing", "numeric date"),
+    ("chapters/jingxi 2026-11-29 23:22 cache", "numeric date"),
 ])
 def test_the_scan_catches_each_kind(text, name):
     assert name in {n for n, _ in offences(text)}
@@ -79,7 +85,8 @@ def test_the_scan_catches_each_kind(text, name):
 
 @pytest.mark.parametrize("text", [
     "see data/claims.csv and chapters/point_patterns.ipynb", "February 2022 to June 2023",
-    "before 2007", "DBSCAN with min_samples = 3", "“超三成” (more than 30 %)", "well-known",
+    "before 2007", "from August 2022 to December 2023", "1368-1912",
+    "2024-25", "DBSCAN with min_samples = 3", "“超三成” (more than 30 %)", "well-known",
 ])
 def test_the_scan_passes_plain_text(text):
     assert offences(text) == []
