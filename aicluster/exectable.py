@@ -36,7 +36,13 @@ def _title_links(table: nodes.table, titles: dict) -> None:
         parent = xref.get("refdoc", "")
         absolute = _resolve(parent, docname)
         if absolute in titles:
-            xref.children = [nodes.inline(text=titles[absolute].astext())]
+            _set_children(xref, nodes.inline(text=titles[absolute].astext()))
+
+
+def _set_children(node: nodes.Element, child: nodes.Node) -> None:
+    """Replace the children of `node` (through docutils, so that parents are set)."""
+    del node[:]
+    node += child
 
 
 def _resolve(parent_docname: str, relative: str) -> str:
@@ -55,7 +61,7 @@ class ReaderExecutionTable(SphinxPostTransform):
             _drop_column(tgroup, HEADER.index(DROPPED))
             _title_links(table, self.env.titles)
             first = next(next(table.findall(nodes.thead)).findall(nodes.entry))
-            first.children = [nodes.paragraph(text="Chapter")]
+            _set_children(first, nodes.paragraph(text="Chapter"))
 
 
 def setup(app):
