@@ -157,6 +157,31 @@ def test_a_pair_at_exactly_r_max_is_not_counted_as_spatstat_closepairs():
     assert beyond[1] == pytest.approx(1 / 3) and beyond[2] == pytest.approx(1 / 3)
 
 
+def test_bin_index_is_searchsorted_exactly():
+    # the engine bins distances by arithmetic on an even grid, corrected against the grid
+    # values: it must give searchsorted's answer, including distances equal to grid values
+    rng = np.random.default_rng(5)
+    for r in (np.linspace(0.0, 0.25, 513), np.linspace(0.3, 7.0, 101), np.array([0.0, 0.5])):
+        d = np.concatenate([rng.uniform(0.0, r[-1], 20_000), r, np.nextafter(r, np.inf),
+                            np.nextafter(r, -np.inf)[1:], [0.0]])
+        np.testing.assert_array_equal(pp._bin_index(r, d), np.searchsorted(r, d, side="left"))
+    uneven = np.array([0.0, 0.1, 0.15, 0.4])
+    d = rng.uniform(0.0, 0.4, 1000)
+    np.testing.assert_array_equal(pp._bin_index(uneven, d), np.searchsorted(uneven, d))
+
+
+def test_rectangle_fast_path_equals_the_general_pair_sum():
+    # the hot path (isotropic, rectangle: one histogram of all pairs plus the excess weight of
+    # the circles that reach the boundary) against the weight-per-pair sum, several patterns
+    win = pp._window(box(-1.0, 2.0, 3.0, 3.5))
+    pats = pp.csr(win, 4 * 300, np.random.default_rng(9)).reshape(4, 300, 2)
+    pats[0, :4] = [[-1.0, 2.0], [3.0, 3.5], [-1.0, 2.7], [1.0, 2.0]]  # corners and sides
+    r = np.linspace(0.0, 0.9, 257)
+    fast = pp._k_sums(pats, win, r, "isotropic")
+    slow = pp._k_sums(pats, win, r, "isotropic", point_weights=np.ones(4 * 300))
+    np.testing.assert_allclose(fast, slow, rtol=1e-13, atol=0)
+
+
 def test_k_redwood_uncorrected_equals_brute_force():
     r = np.array([0.013, 0.055, 0.117, 0.245])  # off the 0.01 lattice
     n = len(REDWOOD)
