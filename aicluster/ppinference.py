@@ -122,6 +122,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
     sub = (r >= lo) & (r <= hi)
     rr, kk = r[sub], k_obs[sub]
     lam = n / win.area
+    k_model, kq = _MODELS[key], kk**q  # the terms of contrast() that do not change
 
     def objective(theta):
         kappa, scale = np.exp(theta)
@@ -130,7 +131,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
         # one cluster fills the window)
         if kappa > 100 * lam or not 1e-3 * hi <= scale <= 2 * hi:
             return np.inf
-        value = contrast(kk, rr, key, kappa, scale, q, p)
+        value = float(np.sum(np.abs(kq - k_model(rr, kappa, scale) ** q) ** p))  # contrast()
         return value if np.isfinite(value) else np.inf
 
     best = None
@@ -178,14 +179,37 @@ def simulate_cluster(fit: ClusterFit, window, rng=None, n: int | None = None,
     if fit.kappa * area > 1e7:
         raise ValueError(f"{fit.kappa * area:.3g} expected parents: not a cluster process to "
                          "simulate")
-    for _ in range(max_tries):
-        k = rng.poisson(fit.kappa * area)
-        parents = rng.uniform(lo, hi, size=(k, 2))
-        pts = _offspring(key, parents, rng.poisson(fit.mu, size=k), fit.scale, rng)
-        pts = pts[shapely.contains_xy(win.geom, pts[:, 0], pts[:, 1])] if len(pts) else pts
-        if n is None or len(pts) == n:
-            return pts.reshape(-1, 2)
+    if n is None:
+        return _cluster_tries(key, fit, win, lo, hi, area, 1, rng)[0]
+    # Conditioning on n by rejection: independent tries are drawn in growing batches (one
+    # vectorised draw per batch) and the first try with exactly n points is kept, which is
+    # the same law as drawing them one at a time.
+    tried, batch = 0, 16
+    while tried < max_tries:
+        size = min(batch, max_tries - tried)
+        for pts in _cluster_tries(key, fit, win, lo, hi, area, size, rng, n):
+            return pts
+        tried += size
+        batch = min(4 * batch, 4096)
     raise RuntimeError(f"no pattern with exactly {n} points in {max_tries} tries")
+
+
+def _cluster_tries(key, fit, win, lo, hi, area, tries, rng, n=None) -> list:
+    """``tries`` independent patterns of the cluster process in the window, drawn at once;
+    with ``n``, only the first of them with exactly n points (or none)."""
+    k = rng.poisson(fit.kappa * area, size=tries)
+    parents = rng.uniform(lo, hi, size=(int(k.sum()), 2))
+    counts = rng.poisson(fit.mu, size=len(parents))
+    pts = _offspring(key, parents, counts, fit.scale, rng)
+    owner = np.repeat(np.repeat(np.arange(tries), k), counts)
+    inside = shapely.contains_xy(win.geom, pts[:, 0], pts[:, 1]) if len(pts) else \
+        np.zeros(0, bool)
+    pts, owner = pts[inside], owner[inside]
+    per_try = np.bincount(owner, minlength=tries)
+    if n is None:
+        return [pts[owner == t].reshape(-1, 2) for t in range(tries)]
+    hit = np.flatnonzero(per_try == n)
+    return [pts[owner == hit[0]].reshape(-1, 2)] if hit.size else []
 
 
 # --------------------------------------------------------------------------------------------
