@@ -10,6 +10,8 @@ functions).  Contents:
 * :func:`simulate_cluster` -- simulation in a polygon window, optionally conditioned on n;
 * :func:`mc_p_value`, :func:`mc_standard_error`, :func:`holm` -- Monte Carlo p-values with
   their standard error and Holm's (1979) step-down adjustment;
+* :func:`holm_multipliers`, :func:`mc_decision` -- the standard error of a Holm-adjusted
+  p-value, and a three-way verdict (reject, retain, or unsettled within two standard errors);
 * :func:`sequential_mc_test` -- a Monte Carlo test that adds simulations until the p-value is
   more than two standard errors from its threshold (or a cap is reached).
 
@@ -31,7 +33,7 @@ from . import pointpattern as pp
 __all__ = ["ClusterFit", "thomas_k", "matern_k", "fit_cluster", "simulate_cluster",
            "mc_p_value", "mc_standard_error", "holm", "McTest", "sequential_mc_test",
            "holm_family", "contrast", "estimated_window", "grid_in", "nearest_target_distance",
-           "distance_ratio"]
+           "distance_ratio", "holm_multipliers", "mc_decision", "DECISIONS"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,6 +100,20 @@ def contrast(k_obs, r, model: str, kappa: float, scale: float, q: float = 0.25,
     return float(np.sum(np.abs(np.asarray(k_obs) ** q - theo**q) ** p))
 
 
+def _k_on_grid(key: str, r: np.ndarray):
+    """The model's K on a fixed grid as a function of (kappa, scale), with the terms that do
+    not depend on them computed once (the same arithmetic as :func:`thomas_k`, so the same
+    values; the minimum-contrast search evaluates it tens of thousands of times)."""
+    if key != "thomas":
+        return lambda kappa, scale: _MODELS[key](r, kappa, scale)
+    pir2, neg_r2 = math.pi * r * r, -r * r
+
+    def k(kappa, scale):
+        return pir2 + (1.0 - np.exp(neg_r2 / (4.0 * scale * scale))) / kappa
+
+    return k
+
+
 def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | None = None,
                 rmax: float | None = None, q: float = 0.25, p: float = 2.0) -> ClusterFit:
     """Minimum-contrast fit of a Thomas or Matérn cluster process (Diggle & Gratton 1984), as
@@ -122,7 +138,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
     sub = (r >= lo) & (r <= hi)
     rr, kk = r[sub], k_obs[sub]
     lam = n / win.area
-    k_model, kq = _MODELS[key], kk**q  # the terms of contrast() that do not change
+    k_model, kq = _k_on_grid(key, rr), kk**q  # the terms of contrast() that do not change
 
     def objective(theta):
         kappa, scale = np.exp(theta)
@@ -131,7 +147,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
         # one cluster fills the window)
         if kappa > 100 * lam or not 1e-3 * hi <= scale <= 2 * hi:
             return np.inf
-        value = float(np.sum(np.abs(kq - k_model(rr, kappa, scale) ** q) ** p))  # contrast()
+        value = float(np.sum(np.abs(kq - k_model(kappa, scale) ** q) ** p))  # contrast()
         return value if np.isfinite(value) else np.inf
 
     best = None
@@ -251,6 +267,37 @@ def holm(p_values) -> np.ndarray:
     return out
 
 
+def holm_multipliers(p_values) -> np.ndarray:
+    """The factor ``m - k + 1`` by which Holm's method multiplies each p-value (k its rank,
+    ties in input order); the standard error of an adjusted Monte Carlo p-value is the raw
+    one times this factor."""
+    p = np.asarray(p_values, dtype=float).reshape(-1)
+    rank = np.empty(p.size, dtype=int)
+    rank[np.argsort(p, kind="stable")] = np.arange(p.size)
+    return p.size - rank
+
+
+DECISIONS = ("reject", "retain", "unsettled")
+
+
+def mc_decision(p_value: float, se: float, alpha: float = 0.05, width: float = 2.0) -> str:
+    """Three-way verdict of a Monte Carlo test at level ``alpha``: ``"reject"`` when the
+    p-value is below alpha by at least ``width`` standard errors, ``"retain"`` when it is at
+    or above alpha by at least as much, ``"unsettled"`` otherwise.
+
+    Another run with another seed estimates the same p-value with the same standard error, so
+    two runs give opposite settled verdicts only if they differ by ``2 width`` standard errors
+    (with the default, less than one chance in ten thousand); what a seed can change is
+    whether a p-value near alpha is called settled or not."""
+    if se < 0 or not 0 <= p_value <= 1:
+        raise ValueError("need 0 <= p <= 1 and a non-negative standard error")
+    if p_value < alpha and alpha - p_value >= width * se:
+        return "reject"
+    if p_value >= alpha and p_value - alpha >= width * se:
+        return "retain"
+    return "unsettled"
+
+
 @dataclass(frozen=True, eq=False)
 class McTest:
     """A Monte Carlo test: observed statistic, simulated ones, alternative, p and its SE."""
@@ -324,10 +371,10 @@ def holm_family(tests: dict, rngs: dict, nsim: int = 999, max_nsim: int = 9999,
         res = {k: McTest(obs[k], np.asarray(sims[k]), tests[k][3]) for k in tests}
         keys = list(res)
         p = np.array([res[k].p_value for k in keys])
-        adj = holm(p)
-        mult = len(p) - np.argsort(np.argsort(p, kind="stable"), kind="stable")
+        adj, mult = holm(p), holm_multipliers(p)
         todo = [k for k, a, mu in zip(keys, adj, mult)
-                if abs(a - alpha) < 2 * mu * res[k].se and res[k].nsim + nsim <= max_nsim]
+                if mc_decision(a, mu * res[k].se, alpha) == "unsettled"
+                and res[k].nsim + nsim <= max_nsim]
         if not todo:
             return res
         for k in todo:

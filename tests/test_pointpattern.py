@@ -735,3 +735,36 @@ def test_holm_family_simulates_more_only_where_the_verdict_is_unsettled():
     adj = dict(zip(res, ppi.holm([t.p_value for t in res.values()])))
     mult = 1  # 'edge' has the larger p, so Holm multiplies it by 1
     assert abs(adj["edge"] - 0.05) >= 2 * mult * res["edge"].se or res["edge"].nsim + 199 > 1990
+
+
+def test_holm_multipliers_and_three_way_decisions():
+    p = [0.01, 0.04, 0.03, 0.5, 0.03]
+    np.testing.assert_array_equal(ppi.holm_multipliers(p), [5, 2, 4, 1, 3])
+    assert ppi.mc_decision(0.01, 0.002) == "reject"
+    assert ppi.mc_decision(0.046, 0.002) == "reject"  # 0.004 = 2 SE below 0.05
+    assert ppi.mc_decision(0.047, 0.002) == "unsettled"
+    assert ppi.mc_decision(0.05, 0.0) == "retain"  # p = alpha is not below alpha
+    assert ppi.mc_decision(0.053, 0.002) == "unsettled"
+    assert ppi.mc_decision(0.2, 0.01) == "retain"
+    with pytest.raises(ValueError):
+        ppi.mc_decision(1.2, 0.01)
+
+
+@pytest.mark.parametrize("true_p", [0.01, 0.05, 0.2])
+def test_three_way_verdicts_agree_across_five_seeds(true_p):
+    # A Monte Carlo test whose exact p-value is known (uniform null statistics, observed at
+    # the 1 - true_p quantile), run as the chapter runs its tests (start with 999, add while
+    # unsettled, up to 9,999), with five seeds: a p-value away from 0.05 gets the same
+    # settled verdict every time; one on the threshold is never called rejected by one seed
+    # and retained by another.
+    verdicts = set()
+    for seed in range(1, 6):
+        t = ppi.sequential_mc_test(lambda x: x, 1.0 - true_p, lambda g: g.uniform(),
+                                   "greater", np.random.default_rng(seed), nsim=999,
+                                   max_nsim=9999)
+        verdicts.add(ppi.mc_decision(t.p_value, t.se))
+    if true_p == 0.05:
+        assert not {"reject", "retain"} <= verdicts
+        assert "unsettled" in verdicts
+    else:
+        assert verdicts == {"reject" if true_p < 0.05 else "retain"}
