@@ -752,7 +752,7 @@ def _rect_point_terms(c: np.ndarray, bounds):
                     np.arctan2(dl, dd), np.arctan2(dr, dd)])
     eps = np.finfo(float).eps
     corner = (np.abs(dist) < eps).sum(axis=0) >= 2
-    return dist, ang, corner, dist.min(axis=0)
+    return dist, ang, corner, dist.min(axis=0), bounds
 
 
 def _iso_weights_rect_reaching(terms, idx: np.ndarray, rad: np.ndarray):
@@ -761,7 +761,7 @@ def _iso_weights_rect_reaching(terms, idx: np.ndarray, rad: np.ndarray):
     ``idx`` and their weights (all other circles lie inside W: weight 1).  The closed form of
     :func:`_iso_fraction_rectangle`, evaluated only for the sides a circle reaches, with the
     same floating-point operations in the same order, so the same values."""
-    dist, ang, corner, bd = terms
+    dist, ang, corner, bd, _ = terms
     todo = np.flatnonzero(bd.take(idx) < rad)  # points lie in W, so bd >= 0 and rad > 0 here
     if todo.size == 0:
         return todo, np.ones(0)
@@ -882,7 +882,15 @@ def _k_sums_rect_iso(patterns: np.ndarray, r: np.ndarray, terms) -> np.ndarray:
     Every ordered pair counts 1, plus ``e - 1`` for the ordered pairs whose circle reaches
     the boundary (a minority when r_max is small against the window): one unweighted
     histogram of all pairs and two weighted ones of the few, instead of a weight per pair."""
-    m, nr = patterns.shape[0], len(r)
+    m, n, nr = patterns.shape[0], patterns.shape[1], len(r)
+    if n >= 2000:
+        # points in strips of width r_max, by y within a strip: a point's neighbours then
+        # sit near it in memory, and gathering their terms stays in cache (~15 % faster)
+        strip = np.floor((patterns[:, :, 0] - patterns[:, :, 0].min()) / r[-1])
+        span_y = np.ptp(patterns[:, :, 1]) + 1.0
+        order = np.argsort(strip * span_y + patterns[:, :, 1], axis=1)
+        patterns = np.take_along_axis(patterns, order[:, :, None], axis=1)
+        terms = _rect_point_terms(patterns.reshape(-1, 2), terms[4])
     acc = np.zeros(m * (nr + 1))
     for g, i, j, d in _pair_chunks(patterns, float(r[-1])):
         key = _bin_index(r, d)
