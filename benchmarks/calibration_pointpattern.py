@@ -175,7 +175,7 @@ def main():
                          "repetitions (about nrep values: noisy), t_sim_q95 that of all "
                          "simulated statistics pooled.",
                          "csr/l_fixed/fixed: the L test with the true region as its window, "
-                         "no re-estimation: an exact Monte Carlo test, for comparison."],
+                         "no re-estimation: an exact Monte Carlo test (ties count against the data), for comparison."],
                "scenarios": {}}
     for s_index, (name, draw) in enumerate(scenarios.items()):
         for t_index, (test, null_name) in enumerate(plan[name]):
