@@ -200,13 +200,15 @@ def simulate_cluster(fit: ClusterFit, window, rng=None, n: int | None = None,
     # Conditioning on n by rejection: independent tries are drawn in growing batches (one
     # vectorised draw per batch) and the first try with exactly n points is kept, which is
     # the same law as drawing them one at a time.
-    tried, batch = 0, 16
+    # at most about a million parents drawn at once, whatever kappa is
+    cap = max(1, min(4096, int(1_000_000 // (fit.kappa * area + 1.0))))
+    tried, batch = 0, min(16, cap)
     while tried < max_tries:
         size = min(batch, max_tries - tried)
         for pts in _cluster_tries(key, fit, win, lo, hi, area, size, rng, n):
             return pts
         tried += size
-        batch = min(4 * batch, 4096)
+        batch = min(4 * batch, cap)
     raise RuntimeError(f"no pattern with exactly {n} points in {max_tries} tries")
 
 
@@ -214,10 +216,14 @@ def _cluster_tries(key, fit, win, lo, hi, area, tries, rng, n=None) -> list:
     """``tries`` independent patterns of the cluster process in the window, drawn at once;
     with ``n``, only the first of them with exactly n points (or none)."""
     k = rng.poisson(fit.kappa * area, size=tries)
-    parents = rng.uniform(lo, hi, size=(int(k.sum()), 2))
-    counts = rng.poisson(fit.mu, size=len(parents))
+    counts = rng.poisson(fit.mu, size=int(k.sum()))
+    # a parent without offspring leaves no trace: only the others need a position
+    fertile = counts > 0
+    owner = np.repeat(np.arange(tries), k)[fertile]
+    counts = counts[fertile]
+    parents = rng.uniform(lo, hi, size=(len(counts), 2))
     pts = _offspring(key, parents, counts, fit.scale, rng)
-    owner = np.repeat(np.repeat(np.arange(tries), k), counts)
+    owner = np.repeat(owner, counts)
     inside = shapely.contains_xy(win.geom, pts[:, 0], pts[:, 1]) if len(pts) else \
         np.zeros(0, bool)
     pts, owner = pts[inside], owner[inside]
