@@ -742,7 +742,7 @@ def _rect_point_terms(c: np.ndarray, bounds):
     per pair: distances to the four sides (left, right, top, bottom) as rows of a (4, N)
     array, the eight corner directions bounding each side's wedge as rows of an (8, N) array
     (rows so that gathering one side for many points reads contiguous memory), whether the
-    point sits on a corner, and its distance to the boundary."""
+    point sits on a corner, its distance to the boundary, and the rectangle's bounds."""
     x0, y0, x1, y1 = bounds
     dl, dr = c[:, 0] - x0, x1 - c[:, 0]
     dd, du = c[:, 1] - y0, y1 - c[:, 1]
