@@ -10,6 +10,8 @@ functions).  Contents:
 * :func:`simulate_cluster` -- simulation in a polygon window, optionally conditioned on n;
 * :func:`mc_p_value`, :func:`mc_standard_error`, :func:`holm` -- Monte Carlo p-values with
   their standard error and Holm's (1979) step-down adjustment;
+* :func:`holm_multipliers`, :func:`mc_decision` -- the standard error of a Holm-adjusted
+  p-value, and a three-way verdict (reject, retain, or unsettled within two standard errors);
 * :func:`sequential_mc_test` -- a Monte Carlo test that adds simulations until the p-value is
   more than two standard errors from its threshold (or a cap is reached).
 
@@ -31,7 +33,7 @@ from . import pointpattern as pp
 __all__ = ["ClusterFit", "thomas_k", "matern_k", "fit_cluster", "simulate_cluster",
            "mc_p_value", "mc_standard_error", "holm", "McTest", "sequential_mc_test",
            "holm_family", "contrast", "estimated_window", "grid_in", "nearest_target_distance",
-           "distance_ratio"]
+           "distance_ratio", "holm_multipliers", "mc_decision", "DECISIONS"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -98,6 +100,20 @@ def contrast(k_obs, r, model: str, kappa: float, scale: float, q: float = 0.25,
     return float(np.sum(np.abs(np.asarray(k_obs) ** q - theo**q) ** p))
 
 
+def _k_on_grid(key: str, r: np.ndarray):
+    """The model's K on a fixed grid as a function of (kappa, scale), with the terms that do
+    not depend on them computed once (the same arithmetic as :func:`thomas_k`, so the same
+    values; the minimum-contrast search evaluates it tens of thousands of times)."""
+    if key != "thomas":
+        return lambda kappa, scale: _MODELS[key](r, kappa, scale)
+    pir2, neg_r2 = math.pi * r * r, -r * r
+
+    def k(kappa, scale):
+        return pir2 + (1.0 - np.exp(neg_r2 / (4.0 * scale * scale))) / kappa
+
+    return k
+
+
 def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | None = None,
                 rmax: float | None = None, q: float = 0.25, p: float = 2.0) -> ClusterFit:
     """Minimum-contrast fit of a Thomas or Matérn cluster process (Diggle & Gratton 1984), as
@@ -122,6 +138,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
     sub = (r >= lo) & (r <= hi)
     rr, kk = r[sub], k_obs[sub]
     lam = n / win.area
+    k_model, kq = _k_on_grid(key, rr), kk**q  # the terms of contrast() that do not change
 
     def objective(theta):
         kappa, scale = np.exp(theta)
@@ -130,7 +147,7 @@ def fit_cluster(points, window, model: str = "thomas", r=None, rmin: float | Non
         # one cluster fills the window)
         if kappa > 100 * lam or not 1e-3 * hi <= scale <= 2 * hi:
             return np.inf
-        value = contrast(kk, rr, key, kappa, scale, q, p)
+        value = float(np.sum(np.abs(kq - k_model(kappa, scale) ** q) ** p))  # contrast()
         return value if np.isfinite(value) else np.inf
 
     best = None
@@ -178,14 +195,43 @@ def simulate_cluster(fit: ClusterFit, window, rng=None, n: int | None = None,
     if fit.kappa * area > 1e7:
         raise ValueError(f"{fit.kappa * area:.3g} expected parents: not a cluster process to "
                          "simulate")
-    for _ in range(max_tries):
-        k = rng.poisson(fit.kappa * area)
-        parents = rng.uniform(lo, hi, size=(k, 2))
-        pts = _offspring(key, parents, rng.poisson(fit.mu, size=k), fit.scale, rng)
-        pts = pts[shapely.contains_xy(win.geom, pts[:, 0], pts[:, 1])] if len(pts) else pts
-        if n is None or len(pts) == n:
-            return pts.reshape(-1, 2)
+    if n is None:
+        return _cluster_tries(key, fit, win, lo, hi, area, 1, rng)[0]
+    # Conditioning on n by rejection: independent tries are drawn in growing batches (one
+    # vectorised draw per batch) and the first try with exactly n points is kept, which is
+    # the same law as drawing them one at a time.
+    # at most about a million parents drawn at once, whatever kappa is
+    cap = max(1, min(4096, int(1_000_000 // (fit.kappa * area + 1.0))))
+    tried, batch = 0, min(16, cap)
+    while tried < max_tries:
+        size = min(batch, max_tries - tried)
+        for pts in _cluster_tries(key, fit, win, lo, hi, area, size, rng, n):
+            return pts
+        tried += size
+        batch = min(4 * batch, cap)
     raise RuntimeError(f"no pattern with exactly {n} points in {max_tries} tries")
+
+
+def _cluster_tries(key, fit, win, lo, hi, area, tries, rng, n=None) -> list:
+    """``tries`` independent patterns of the cluster process in the window, drawn at once;
+    with ``n``, only the first of them with exactly n points (or none)."""
+    k = rng.poisson(fit.kappa * area, size=tries)
+    counts = rng.poisson(fit.mu, size=int(k.sum()))
+    # a parent without offspring leaves no trace: only the others need a position
+    fertile = counts > 0
+    owner = np.repeat(np.arange(tries), k)[fertile]
+    counts = counts[fertile]
+    parents = rng.uniform(lo, hi, size=(len(counts), 2))
+    pts = _offspring(key, parents, counts, fit.scale, rng)
+    owner = np.repeat(owner, counts)
+    inside = shapely.contains_xy(win.geom, pts[:, 0], pts[:, 1]) if len(pts) else \
+        np.zeros(0, bool)
+    pts, owner = pts[inside], owner[inside]
+    per_try = np.bincount(owner, minlength=tries)
+    if n is None:
+        return [pts[owner == t].reshape(-1, 2) for t in range(tries)]
+    hit = np.flatnonzero(per_try == n)
+    return [pts[owner == hit[0]].reshape(-1, 2)] if hit.size else []
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,6 +271,37 @@ def holm(p_values) -> np.ndarray:
     out = np.empty(m)
     out[order] = np.minimum(adj, 1.0)
     return out
+
+
+def holm_multipliers(p_values) -> np.ndarray:
+    """The factor ``m - k + 1`` by which Holm's method multiplies each p-value (k its rank,
+    ties in input order); the standard error of an adjusted Monte Carlo p-value is the raw
+    one times this factor."""
+    p = np.asarray(p_values, dtype=float).reshape(-1)
+    rank = np.empty(p.size, dtype=int)
+    rank[np.argsort(p, kind="stable")] = np.arange(p.size)
+    return p.size - rank
+
+
+DECISIONS = ("reject", "retain", "unsettled")
+
+
+def mc_decision(p_value: float, se: float, alpha: float = 0.05, width: float = 2.0) -> str:
+    """Three-way verdict of a Monte Carlo test at level ``alpha``: ``"reject"`` when the
+    p-value is below alpha by at least ``width`` standard errors, ``"retain"`` when it is at
+    or above alpha by at least as much, ``"unsettled"`` otherwise.
+
+    Another run with another seed estimates the same p-value with the same standard error, so
+    two runs give opposite settled verdicts only if they differ by ``2 width`` standard errors
+    (with the default, less than one chance in ten thousand); what a seed can change is
+    whether a p-value near alpha is called settled or not."""
+    if se < 0 or not 0 <= p_value <= 1:
+        raise ValueError("need 0 <= p <= 1 and a non-negative standard error")
+    if p_value < alpha and alpha - p_value >= width * se:
+        return "reject"
+    if p_value >= alpha and p_value - alpha >= width * se:
+        return "retain"
+    return "unsettled"
 
 
 @dataclass(frozen=True, eq=False)
@@ -300,10 +377,10 @@ def holm_family(tests: dict, rngs: dict, nsim: int = 999, max_nsim: int = 9999,
         res = {k: McTest(obs[k], np.asarray(sims[k]), tests[k][3]) for k in tests}
         keys = list(res)
         p = np.array([res[k].p_value for k in keys])
-        adj = holm(p)
-        mult = len(p) - np.argsort(np.argsort(p, kind="stable"), kind="stable")
+        adj, mult = holm(p), holm_multipliers(p)
         todo = [k for k, a, mu in zip(keys, adj, mult)
-                if abs(a - alpha) < 2 * mu * res[k].se and res[k].nsim + nsim <= max_nsim]
+                if mc_decision(a, mu * res[k].se, alpha) == "unsettled"
+                and res[k].nsim + nsim <= max_nsim]
         if not todo:
             return res
         for k in todo:

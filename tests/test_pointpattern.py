@@ -157,6 +157,31 @@ def test_a_pair_at_exactly_r_max_is_not_counted_as_spatstat_closepairs():
     assert beyond[1] == pytest.approx(1 / 3) and beyond[2] == pytest.approx(1 / 3)
 
 
+def test_bin_index_is_searchsorted_exactly():
+    # the engine bins distances by arithmetic on an even grid, corrected against the grid
+    # values: it must give searchsorted's answer, including distances equal to grid values
+    rng = np.random.default_rng(5)
+    for r in (np.linspace(0.0, 0.25, 513), np.linspace(0.3, 7.0, 101), np.array([0.0, 0.5])):
+        d = np.concatenate([rng.uniform(0.0, r[-1], 20_000), r, np.nextafter(r, np.inf),
+                            np.nextafter(r, -np.inf)[1:], [0.0]])
+        np.testing.assert_array_equal(pp._bin_index(r, d), np.searchsorted(r, d, side="left"))
+    uneven = np.array([0.0, 0.1, 0.15, 0.4])
+    d = rng.uniform(0.0, 0.4, 1000)
+    np.testing.assert_array_equal(pp._bin_index(uneven, d), np.searchsorted(uneven, d))
+
+
+def test_rectangle_fast_path_equals_the_general_pair_sum():
+    # the hot path (isotropic, rectangle: one histogram of all pairs plus the excess weight of
+    # the circles that reach the boundary) against the weight-per-pair sum, several patterns
+    win = pp._window(box(-1.0, 2.0, 3.0, 3.5))
+    pats = pp.csr(win, 4 * 300, np.random.default_rng(9)).reshape(4, 300, 2)
+    pats[0, :4] = [[-1.0, 2.0], [3.0, 3.5], [-1.0, 2.7], [1.0, 2.0]]  # corners and sides
+    r = np.linspace(0.0, 0.9, 257)
+    fast = pp._k_sums(pats, win, r, "isotropic")
+    slow = pp._k_sums(pats, win, r, "isotropic", point_weights=np.ones(4 * 300))
+    np.testing.assert_allclose(fast, slow, rtol=1e-13, atol=0)
+
+
 def test_k_redwood_uncorrected_equals_brute_force():
     r = np.array([0.013, 0.055, 0.117, 0.245])  # off the 0.01 lattice
     n = len(REDWOOD)
@@ -710,3 +735,36 @@ def test_holm_family_simulates_more_only_where_the_verdict_is_unsettled():
     adj = dict(zip(res, ppi.holm([t.p_value for t in res.values()])))
     mult = 1  # 'edge' has the larger p, so Holm multiplies it by 1
     assert abs(adj["edge"] - 0.05) >= 2 * mult * res["edge"].se or res["edge"].nsim + 199 > 1990
+
+
+def test_holm_multipliers_and_three_way_decisions():
+    p = [0.01, 0.04, 0.03, 0.5, 0.03]
+    np.testing.assert_array_equal(ppi.holm_multipliers(p), [5, 2, 4, 1, 3])
+    assert ppi.mc_decision(0.01, 0.002) == "reject"
+    assert ppi.mc_decision(0.046, 0.002) == "reject"  # 0.004 = 2 SE below 0.05
+    assert ppi.mc_decision(0.047, 0.002) == "unsettled"
+    assert ppi.mc_decision(0.05, 0.0) == "retain"  # p = alpha is not below alpha
+    assert ppi.mc_decision(0.053, 0.002) == "unsettled"
+    assert ppi.mc_decision(0.2, 0.01) == "retain"
+    with pytest.raises(ValueError):
+        ppi.mc_decision(1.2, 0.01)
+
+
+@pytest.mark.parametrize("true_p", [0.01, 0.05, 0.2])
+def test_three_way_verdicts_agree_across_five_seeds(true_p):
+    # A Monte Carlo test whose exact p-value is known (uniform null statistics, observed at
+    # the 1 - true_p quantile), run as the chapter runs its tests (start with 999, add while
+    # unsettled, up to 9,999), with five seeds: a p-value away from 0.05 gets the same
+    # settled verdict every time; one on the threshold is never called rejected by one seed
+    # and retained by another.
+    verdicts = set()
+    for seed in range(1, 6):
+        t = ppi.sequential_mc_test(lambda x: x, 1.0 - true_p, lambda g: g.uniform(),
+                                   "greater", np.random.default_rng(seed), nsim=999,
+                                   max_nsim=9999)
+        verdicts.add(ppi.mc_decision(t.p_value, t.se))
+    if true_p == 0.05:
+        assert not {"reject", "retain"} <= verdicts
+        assert "unsettled" in verdicts
+    else:
+        assert verdicts == {"reject" if true_p < 0.05 else "retain"}
