@@ -9,9 +9,10 @@ timelines leave out the optional segment labels), so that the reader sees where 
 Every timeline in the book uses the same design: the time axis :data:`BOOK_AXIS`, one row per
 event, rows grouped under bold headings (a category, a district, a place), each row labelled with
 the event's short English title (``title_short_en`` of ``data/events.csv``, written by hand from
-``title_en``; claims: :func:`short_title` of their gloss) in a column to the right of the axis. Markers are coloured by event category (Okabe–Ito); filled markers are
-events that happened, hollow ones plans, diamonds dated numbers from claims. A bar through a
-marker spans the precision of its date (a year or a month). The legend says all of this.
+``title_en``; claims: :func:`short_title` of their gloss) in a column to the right of the axis.
+Markers are coloured by event category (Okabe–Ito); filled markers are events that happened,
+hollow ones plans, diamonds dated numbers from claims. A bar through a marker spans the
+precision of its date (a year or a month). The legend says all of this.
 
 One event, one mark: :func:`one_per_event` merges records that report the same event twice.
 """
