@@ -485,5 +485,5 @@ def test_wrong_field_count_names_the_row(tmp_path):
     lines = (d / EV).read_text(encoding="utf-8").split("\n")
     lines[4] += ",extra"
     (d / EV).write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(evidence.EvidenceError, match=r"events\.csv, row 5: row has 14 fields"):
+    with pytest.raises(evidence.EvidenceError, match=r"events\.csv, row 5: row has 15 fields"):
         evidence.load_events(d)
