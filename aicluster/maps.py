@@ -296,6 +296,8 @@ class BookMap:
         for (lon, lat), text, kind in self.label_items():
             css = "bookmap-label bookmap-station" if kind == "station" else "bookmap-label"
             anchor = (6, -3) if kind == "station" else (-6, 8)
+            if kind == "area":  # an area's name is centred over its anchor point, not beside it
+                anchor = (round(_label_width_px(text) / 2), 8)
             label = "<br>".join(escape_text(line) for line in text.split("\n"))
             folium.Marker(
                 location=[lat, lon], interactive=False, keyboard=False,  # a label, not a control
@@ -562,6 +564,13 @@ def _label_candidates(kind):
                "bottom" if dy > 0 else "top" if dy < 0 else "center")
               for r in (16, 26, 40, 56) for dx, dy in ((1, 1), (-1, 1), (1, -1), (-1, -1), (0, 1.2),
                                                (0, -1.2), (1.3, 0), (-1.3, 0))]]
+
+
+def _label_width_px(text: str) -> float:
+    """About how wide a bold map label is in HTML (11 px font): Latin ~6.5 px, CJK ~11 px a
+    character, the widest line."""
+    return max(sum(11.0 if ord(ch) > 0x2E80 else 6.5 for ch in line)
+               for line in text.split("\n"))
 
 
 def _text_box(annotation, renderer):

@@ -59,8 +59,10 @@ def _ledger_to_appendix(app, doctree, docname):
         return
     table = tables[0]
     table.parent.remove(table)
-    opening = nodes.raw("", "\\appendix\n\\begin{landscape}\n\\chapter{%s}\n"
-                        % LEDGER_APPENDIX_TITLE, format="latex")
+    # Sphinx numbers tables \arabic{chapter}.n; in the appendix they are A.1, ...
+    opening = nodes.raw("", "\\appendix\n\\renewcommand{\\thetable}{\\thechapter.\\arabic{table}}\n"
+                        "\\begin{landscape}\n\\chapter{%s}\n" % LEDGER_APPENDIX_TITLE,
+                        format="latex")
     closing = nodes.raw("", "\\end{landscape}\n", format="latex")
     bibliography = next(iter(doctree.findall(_is_thebibliography)), None)
     if bibliography is None:
