@@ -451,6 +451,13 @@ class BookMap:
         renderer = ax.figure.canvas.get_renderer()
         frame = ax.get_window_extent(renderer)
         placed = self._marker_boxes(ax, to_utm)  # labels never hide a marker
+        # ...nor the scale bar's length, the north arrow or the attribution (drawn already)
+        for text in list(ax.texts):
+            box_ = (_text_box(text, renderer) if hasattr(text, "xyann")
+                    else text.get_window_extent(renderer))
+            placed.append(box_.padded(4))  # 4 px more: the scale bar lies under its length
+            if getattr(text, "arrow_patch", None) is not None:
+                placed.append(text.arrow_patch.get_window_extent(renderer))
         order = {"area": 0, "place": 1, "station": 2}
         items = sorted(self.label_items(), key=lambda item: order[item[2]])
         for (lon, lat), text, kind in items:
