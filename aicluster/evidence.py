@@ -153,6 +153,8 @@ _SENTENCE = dict(_QUOTE, min_length=MIN_QUOTE_CHARS)
 # from the data row).
 MAX_NAME_CHARS = 200
 _NAME = dict(max_length=MAX_NAME_CHARS)
+# An event's label on the timelines (title_short_en): one line beside its mark at 8 pt.
+MAX_EVENT_LABEL_CHARS = 40
 SCHEMAS: dict[str, Table] = {t.name: t for t in [
     Table("sources", "Primary sources",
           "The five Chinese articles the evidence comes from (texts not redistributed).", {
@@ -216,6 +218,10 @@ SCHEMAS: dict[str, Table] = {t.name: t for t in [
               "status": req("happened or planned.", enum=EVENT_STATUS),
               "title_zh": req("Short title (Chinese)."),
               "title_en": req("Short title (English)."),
+              "title_short_en": req(
+                  "The label of the event on the timelines: `title_en` shortened by hand, "
+                  f"at most {MAX_EVENT_LABEL_CHARS} characters, with no fact it does not state.",
+                  max_length=MAX_EVENT_LABEL_CHARS, **_QUOTE),
               "source_id": req("Source of the sentence (sources.source_id).", pattern=r"S\d{3}"),
               "quote_zh": req("The sentence, verbatim from the source.", **_SENTENCE),
               "date_in_quote": req("The words in `quote_zh` that give the date.", **_QUOTE),

@@ -181,8 +181,10 @@ class Ledger:
 
     # -- PDF ----------------------------------------------------------------------------------
     def markdown(self) -> str:
-        lines = ["```{list-table} " + _md(self.caption), ":header-rows: 1",
-                 ":widths: " + " ".join(str(w) for w in self.pdf_widths), ""]
+        # The table's id (only the PDF renders this table): aicluster.pdfbook finds the claims
+        # ledger by it and moves it to a landscape appendix.
+        lines = ["```{list-table} " + _md(self.caption), f":name: {self.table_id}",
+                 ":header-rows: 1", ":widths: " + " ".join(str(w) for w in self.pdf_widths), ""]
         lines += _md_row(self.pdf_columns)
         for _, row in self.df[self.pdf_columns].iterrows():
             lines += _md_row([_text(v) for v in row])

@@ -24,6 +24,7 @@ import hashlib
 import html
 import itertools
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 import branca.element
@@ -37,6 +38,7 @@ import pyproj
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from shapely.geometry import box
 
@@ -294,6 +296,8 @@ class BookMap:
         for (lon, lat), text, kind in self.label_items():
             css = "bookmap-label bookmap-station" if kind == "station" else "bookmap-label"
             anchor = (6, -3) if kind == "station" else (-6, 8)
+            if kind == "area":  # an area's name is centred over its anchor point, not beside it
+                anchor = (round(_label_width_px(text) / 2), 8)
             label = "<br>".join(escape_text(line) for line in text.split("\n"))
             folium.Marker(
                 location=[lat, lon], interactive=False, keyboard=False,  # a label, not a control
@@ -371,7 +375,7 @@ class BookMap:
             return self._draw_figure()
 
     def _draw_figure(self):
-        fig, ax = plt.subplots(figsize=self.figsize)
+        fig, ax = plt.subplots(figsize=print_size(self.figsize))
         frame = gpd.GeoSeries([box(*self.frame_bounds())], crs="EPSG:4326").to_crs(UTM50N)
         fx0, fy0, fx1, fy1 = frame.total_bounds
         pad = 0.03 * max(fx1 - fx0, fy1 - fy0, 1000)
@@ -381,7 +385,6 @@ class BookMap:
             handles += _legend_handles(layer)
         ax.set_xlim(fx0 - pad, fx1 + pad)  # the frame, not the discs, sets the view
         ax.set_ylim(fy0 - pad, fy1 + pad)
-        self._annotate_static(ax)
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_xlabel("")
@@ -392,14 +395,19 @@ class BookMap:
         ax.set_aspect("equal")
         add_scale_bar(ax)
         add_north_arrow(ax)
-        ax.set_title(escape.mathtext(self.title))
+        ax.set_title(escape.mathtext(self.title), fontsize=TITLE_PT)
+        _fit_title(ax)
         if self.attribution():
             ax.text(1.0, -0.01, self.attribution(), transform=ax.transAxes, ha="right",
-                    va="top", fontsize=6.5, color=CONTEXT_TEXT)
+                    va="top", fontsize=QUIET_TEXT_PT, color=CONTEXT_TEXT)
         if handles:  # below the map, never over the data
             ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.04),
                       fontsize=8, frameon=False, ncol=2 if len(handles) > 3 else 1)
         fig.tight_layout()
+        # Labels last: they are placed by measuring boxes in display space, which the layout
+        # and the equal aspect (applied only when drawn) would otherwise change afterwards.
+        ax.apply_aspect()
+        self._annotate_static(ax)
         return fig
 
     @staticmethod
@@ -432,16 +440,25 @@ class BookMap:
             discs.plot(ax=ax, facecolor=colours, edgecolor="none", alpha=0.08, zorder=1.5)
 
     def _annotate_static(self, ax):
-        """Labels placed greedily: areas, then stations, then places, each at the first of a few
-        offsets where it overlaps no label already placed and stays inside the frame; a place
-        label that fits nowhere keeps its first position, a station label is dropped."""
+        """Labels placed greedily: areas, then places, then stations, each at the first of a few
+        offsets where it overlaps no label already placed and stays inside the frame (a place
+        label set further off is tied to its marker by a line); a place label that fits nowhere
+        keeps its first position, a station label is dropped (places come first: their labels
+        are required, the stations' only give bearings)."""
         to_utm = pyproj.Transformer.from_crs("EPSG:4326", UTM50N, always_xy=True)
         x0, x1 = ax.get_xlim()
         y0, y1 = ax.get_ylim()
         renderer = ax.figure.canvas.get_renderer()
         frame = ax.get_window_extent(renderer)
         placed = self._marker_boxes(ax, to_utm)  # labels never hide a marker
-        order = {"area": 0, "station": 1, "place": 2}
+        # ...nor the scale bar's length, the north arrow or the attribution (drawn already)
+        for text in list(ax.texts):
+            box_ = (_text_box(text, renderer) if hasattr(text, "xyann")
+                    else text.get_window_extent(renderer))
+            placed.append(box_.padded(4))  # 4 px more: the scale bar lies under its length
+            if getattr(text, "arrow_patch", None) is not None:
+                placed.append(text.arrow_patch.get_window_extent(renderer))
+        order = {"area": 0, "place": 1, "station": 2}
         items = sorted(self.label_items(), key=lambda item: order[item[2]])
         for (lon, lat), text, kind in items:
             x, y = to_utm.transform(lon, lat)
@@ -449,7 +466,7 @@ class BookMap:
                 continue
             for offset, ha, va in _label_candidates(kind):
                 ann = self._annotation(ax, text, (x, y), kind, offset, ha, va)
-                box_ = ann.get_window_extent(renderer)
+                box_ = _text_box(ann, renderer)
                 inside = (box_.x0 >= frame.x0 and box_.x1 <= frame.x1
                           and box_.y0 >= frame.y0 and box_.y1 <= frame.y1)
                 if inside and not any(box_.overlaps(other) for other in placed):
@@ -460,7 +477,7 @@ class BookMap:
                 if kind != "station":  # a place keeps a label even where it cannot fit
                     ann = self._annotation(ax, text, (x, y), kind,
                                            *_label_candidates(kind)[0])
-                    placed.append(ann.get_window_extent(renderer))
+                    placed.append(_text_box(ann, renderer))
 
     def _marker_boxes(self, ax, to_utm, half_px=4.5):
         """Display-space boxes around every point marker (places and stations)."""
@@ -478,8 +495,11 @@ class BookMap:
     def _annotation(ax, text, xy, kind, offset, ha, va):
         station = kind == "station"
         halo = [patheffects.withStroke(linewidth=2.2, foreground="white")]
-        return ax.annotate(text, xy, xytext=offset, textcoords="offset points",
-                           fontsize=6.5 if station else 7.5,
+        # A label set further off than the marker's own size is tied to it by a thin line.
+        far = kind == "place" and max(abs(offset[0]), abs(offset[1])) > LEADER_FROM_PT
+        leader = dict(arrowstyle="-", color="#555555", lw=0.6, shrinkA=0, shrinkB=4) if far else None
+        return ax.annotate(text, xy, xytext=offset, textcoords="offset points", arrowprops=leader,
+                           fontsize=QUIET_TEXT_PT if station else LABEL_PT,
                            color=CONTEXT_TEXT if station else "#111111",
                            fontstyle="italic" if station else "normal",
                            fontweight="normal" if station or kind == "area" else "bold",
@@ -544,7 +564,31 @@ def _label_candidates(kind):
                 ((-4, 3), "right", "bottom"), ((4, 3), "left", "bottom")]
     return [((5, 3), "left", "bottom"), ((5, -3), "left", "top"), ((-5, 3), "right", "bottom"),
             ((-5, -3), "right", "top"), ((0, 7), "center", "bottom"), ((0, -7), "center", "top"),
-            ((8, 10), "left", "bottom"), ((-8, -10), "right", "top")]
+            ((8, 10), "left", "bottom"), ((-8, -10), "right", "top"),
+            # further off, with a leader line: where markers crowd (several buildings within a
+            # few hundred metres) no nearby position is free
+            *[((dx * r, dy * r), "left" if dx > 0 else "right" if dx < 0 else "center",
+               "bottom" if dy > 0 else "top" if dy < 0 else "center")
+              for r in (16, 26, 40, 56) for dx, dy in ((1, 1), (-1, 1), (1, -1), (-1, -1), (0, 1.2),
+                                               (0, -1.2), (1.3, 0), (-1.3, 0))]]
+
+
+def _label_width_px(text: str) -> float:
+    """About how wide a bold map label is in HTML (11 px font): Latin ~6.5 px, CJK ~11 px a
+    character, the widest line."""
+    return max(sum(11.0 if ord(ch) > 0x2E80 else 6.5 for ch in line)
+               for line in text.split("\n"))
+
+
+def _text_box(annotation, renderer):
+    """The display box of an annotation's text, without its leader line."""
+    annotation.update_positions(renderer)  # the text's position follows its offset
+    return Text.get_window_extent(annotation, renderer)
+
+
+#: Place labels set further than this (points) from their marker get a leader line.
+LEADER_FROM_PT = 12
+
 
 
 def _as_list(value, n):
@@ -794,6 +838,28 @@ def _assert_no_remote_assets(page: str) -> None:
         raise RuntimeError(f"map would load remote assets {remote}; bundle them in _extra/vendor")
 
 
+def _fit_title(ax) -> None:
+    """Wrap the axes title onto more lines when it is wider than the figure (the static map
+    is printed at the text width, so a long title would otherwise widen the image and shrink
+    all its text)."""
+    title = ax.title
+    renderer = ax.figure.canvas.get_renderer()
+    width = title.get_window_extent(renderer).width
+    room = 0.95 * ax.figure.bbox.width
+    if width > room:
+        text = title.get_text()
+        chars = max(12, int(len(text) * room / width))
+        title.set_text("\n".join(textwrap.wrap(text, chars)))
+
+
+def print_size(figsize) -> tuple[float, float]:
+    """``figsize`` scaled down, keeping its shape, to at most the PDF's text width: the static
+    map prints at 100 % and its font sizes are the printed sizes (at least 8 pt)."""
+    width, height = figsize
+    scale = min(1.0, style.PRINT_WIDTH_IN / width)
+    return (width * scale, height * scale)
+
+
 def add_scale_bar(ax, *, fraction=0.25):
     """A metric scale bar (axes in metres) with a round length near `fraction` of the width."""
     x0, x1 = ax.get_xlim()
@@ -817,6 +883,10 @@ def add_north_arrow(ax):
 #: Light context under statistical maps: grey rail, thin water, small station dots.
 QUIET_RAIL = "#9a9a9a"
 QUIET_TEXT_PT = 8.0
+#: Labels of places and areas on the static maps (points, printed size).
+LABEL_PT = 8.0
+#: The static map's title (points, printed size).
+TITLE_PT = 11.0
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ from . import clusters as cl
 from . import context, geo, haidian, maps, paths, style
 
 C = style.PALETTE
+#: Figures are drawn at the PDF's text width, so their font sizes are the printed sizes
+#: (at least style.MIN_PRINT_PT).
+W = style.PRINT_WIDTH_IN
+TITLE_PT = 9
 #: Colours of DBSCAN clusters 1, 2, ... (noise is dark grey).
 CLUSTER_COLOURS = (C["orange"], C["green"], C["purple"], C["yellow"], C["sky"])
 NOISE_COLOUR = "#555555"
@@ -210,20 +214,21 @@ def _windows_legend(layers: MapLayers, context_layers: dict) -> list:
 def windows_figure(layers: MapLayers):
     """Two maps: all of Haidian with the zoom box dashed, and the zoom on the urban core with
     numbered locations and the universities' names."""
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 5.2), gridspec_kw={"width_ratios": [1, 1.1]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(W - 0.15, 4.6),
+                                   gridspec_kw={"width_ratios": [0.75, 1.25]})
     ctx1 = draw_base(ax1, layers)
     ext = layers.zoom_extent()
     ax1.add_patch(plt.Rectangle(ext[:2], ext[2] - ext[0], ext[3] - ext[1], fill=False, ls="--",
                                 lw=0.8))
-    ax1.set_title("Haidian 海淀: the strawman window")
+    ax1.set_title("Haidian 海淀: the strawman window", fontsize=TITLE_PT)
     ctx2 = draw_base(ax2, layers, ext)
-    ax2.set_title("The urban core (dashed box on the left)")
-    rect = (0, 0.12, 1, 1)
+    ax2.set_title("The urban core (dashed box on the left)", fontsize=TITLE_PT)
+    rect = (0, 0.2, 1, 1)
     fig.tight_layout(rect=rect)  # labels are placed in the final layout
     label_map(ax2, layers, ctx2)
     _scale_and_north(ax1)
     both = {k: pd.concat([ctx1[k], ctx2[k]]) for k in ctx1}
-    fig.legend(handles=_windows_legend(layers, both), loc="lower center", ncol=3, frameon=False,
+    fig.legend(handles=_windows_legend(layers, both), loc="lower center", ncol=2, frameon=False,
                fontsize=8, bbox_to_anchor=(0.5, 0.025))
     maps.add_attribution(fig)
     fig.tight_layout(rect=rect)
@@ -263,8 +268,7 @@ def _curve_panels(panels, ylabel: str, xlabel: str, null_label: str, critical_la
     if not panels:
         raise ValueError("need at least one panel")
     # each panel on its own y scale: a shared axis flattens the panels that carry the result
-    width = max(5.0, 3.4 * len(panels))
-    fig, axes = plt.subplots(1, len(panels), figsize=(width, 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(W, 3.4), squeeze=False)
     axes = axes[0]
     for ax, pan in zip(axes, panels):
         lo, hi = np.percentile(pan.simulated, [50 - BAND_PCT / 2, 50 + BAND_PCT / 2], axis=0)
@@ -309,7 +313,7 @@ def sensitivity_figure(p_copies: dict, recorded: dict, nrep: int, rng=None):
     by ``rng``) and at the recorded coordinates (``{label: p}``, diamonds), log scale."""
     if set(recorded) != set(p_copies) or not p_copies:
         raise ValueError("recorded p-values must cover exactly the tests of p_copies")
-    fig, ax = plt.subplots(figsize=(6.4, 3.4))
+    fig, ax = plt.subplots(figsize=(W, 3.3))
     jitter = np.random.default_rng(rng).uniform(-0.18, 0.18, nrep)
     for i, (label, ps) in enumerate(p_copies.items()):
         ps = np.asarray(ps, dtype=float)
@@ -345,7 +349,7 @@ def _k_distance_panel(ax, points, ks, walk_eps) -> None:
         ax.axhline(eps, color="#bbbbbb", lw=0.6)
     ax.set_xlabel("points, sorted")
     ax.set_ylabel("distance to k-th nearest neighbour (m)")
-    ax.set_title("k-distance curves (dotted: knees; grey: walking radii)", fontsize=9)
+    ax.set_title("k-distance curves\n(dotted: knees;\ngrey: walking radii)", fontsize=TITLE_PT)
     ax.legend(frameon=False, fontsize=8)
 
 
@@ -359,8 +363,8 @@ def _cluster_map(ax, points, setting, layers: MapLayers, rect) -> None:
         ax.scatter(*pts.T, s=60, color=colour, edgecolor="black", lw=0.6, zorder=6,
                    label=f"{name} ({len(pts)})")
     legend = ax.legend(frameon=True, fontsize=8, loc="lower left")
-    ax.set_title(f"DBSCAN at the knee: eps = {setting['eps_m']:,.0f} m, "
-                 f"min_samples = {setting['min_samples']}", fontsize=9)
+    ax.set_title(f"DBSCAN at the knee:\neps = {setting['eps_m']:,.0f} m, "
+                 f"min_samples = {setting['min_samples']}", fontsize=TITLE_PT)
     ax.figure.tight_layout(rect=rect)  # labels are placed in the final layout
     ax.apply_aspect()  # the legend is measured in the box the axes will be drawn in
     renderer = ax.figure.canvas.get_renderer()
@@ -375,7 +379,7 @@ def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.
     points = np.asarray(points, dtype=float)
     if len(setting["labels"]) != len(points):
         raise ValueError("the setting's labels must have one entry per point")
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 5.0), gridspec_kw={"width_ratios": [1, 1.15]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(W, 4.4), gridspec_kw={"width_ratios": [0.8, 1.3]})
     _k_distance_panel(ax1, points, ks, walk_eps)
     rect = (0, 0.03, 1, 1)
     _cluster_map(ax2, points, setting, layers, rect)
@@ -401,7 +405,7 @@ def kde_figure(surfaces, layers: MapLayers):
     the core outline, institutions and locations."""
     if len(surfaces) != 4:
         raise ValueError(f"the figure has four panels, got {len(surfaces)} surfaces")
-    fig, axes = plt.subplots(2, 2, figsize=(9, 8.9))
+    fig, axes = plt.subplots(2, 2, figsize=(W - 0.15, 6.5))  # colour bars: the saved box is wider
     drawn = []
     for ax, s in zip(axes.ravel(), surfaces):
         x0, y0, x1, y1 = s.bounds
@@ -422,7 +426,7 @@ def kde_figure(surfaces, layers: MapLayers):
         ax.set_xlabel("")
         ax.set_ylabel("")
         kind = "cross-validated" if s.cross_validated else "fixed"
-        ax.set_title(f"h = {s.bandwidth:,.0f} m ({kind})", fontsize=9)
+        ax.set_title(f"h = {s.bandwidth:,.0f} m ({kind})", fontsize=TITLE_PT)
         fig.colorbar(im, ax=ax, shrink=0.8, label="buildings per km²")
         _white_scale_bar_and_arrow(ax)
     both = {k: pd.concat([d[k] for d in drawn]) for k in drawn[0]}

@@ -25,6 +25,8 @@ DPI = 150
 # smaller than MIN_PRINT_PT.
 PRINT_WIDTH_IN = 6.2
 MIN_PRINT_PT = 8
+#: The PNG text key under which png_bytes records the figure's smallest font size (points).
+MIN_FONT_KEY = "aicluster:min-font-pt"
 
 
 class MissingCJKFont(RuntimeError):
@@ -82,18 +84,71 @@ def png_bytes(fig, colours: int | None = None) -> bytes:
     raster-heavy figures (density surfaces) shrink to about a third, which keeps pages light.
     """
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight", metadata={"Software": None})
+    # The smallest font is recorded in the PNG, so a test can check every saved figure's text
+    # at print size without redrawing it (tests/test_figure_print_size.py).
+    smallest = f"{min_font_pt(fig):g}"
+    fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight",
+                metadata={"Software": None, MIN_FONT_KEY: smallest})
     if colours is None:
         return buf.getvalue()
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
 
     if not 2 <= colours <= 256:
         raise ValueError(f"colours must be between 2 and 256, not {colours}")
     image = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
     palette = image.quantize(colours, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     out = io.BytesIO()
-    palette.save(out, format="PNG", optimize=True)
+    info = PngImagePlugin.PngInfo()
+    info.add_text(MIN_FONT_KEY, smallest)
+    palette.save(out, format="PNG", optimize=True, pnginfo=info, dpi=(DPI, DPI))
     return out.getvalue()
+
+
+def min_font_pt(fig) -> float:
+    """The smallest font size (points, at the figure's drawn size) of any visible, non-empty
+    text in `fig`: titles, labels, tick labels, legends, annotations.  Raises if the figure
+    has no text (nothing to check is not a pass)."""
+    sizes = [t.get_fontsize() for t in drawn_texts(fig)]
+    if not sizes:
+        raise ValueError("the figure has no visible text")
+    return float(min(sizes))
+
+
+def drawn_texts(fig) -> list:
+    """The visible, non-empty texts of `fig` as drawn: titles, labels, annotations, legend
+    entries and the tick labels of the ticks inside the view (matplotlib keeps the text of
+    ticks outside the limits, but does not draw it)."""
+    fig.draw_without_rendering()  # tick labels get their text only when drawn
+    tick_labels, drawn_ticks = set(), set()
+    for ax in fig.axes:
+        for axis in ax._axis_map.values():
+            for tick in axis.majorTicks + axis.minorTicks:
+                tick_labels |= {id(tick.label1), id(tick.label2)}
+            if ax.get_visible() and axis.get_visible():
+                for tick in axis._update_ticks():
+                    drawn_ticks |= {id(tick.label1), id(tick.label2)}
+    return [t for t in fig.findobj(matplotlib.text.Text)
+            if t.get_visible() and t.get_text().strip()
+            and (id(t) not in tick_labels or id(t) in drawn_ticks)]
+
+
+def overlapping_texts(fig, pad_px: float = 1.0) -> list[tuple[str, str]]:
+    """Pairs of visible, non-empty texts of `fig` whose drawn boxes overlap (tick labels,
+    annotations, titles, legend entries), for charts whose labels are placed by hand."""
+    texts = drawn_texts(fig)
+    renderer = fig.canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer).padded(-pad_px) for t in texts]
+    return [(texts[i].get_text(), texts[j].get_text())
+            for i in range(len(texts)) for j in range(i + 1, len(texts))
+            if boxes[i].overlaps(boxes[j])]
+
+
+def check_labels_clear(fig) -> None:
+    """Raise ValueError naming the texts of `fig` that overlap each other."""
+    clashes = overlapping_texts(fig)
+    if clashes:
+        raise ValueError("overlapping text in the figure: "
+                         + "; ".join(f"{a!r} / {b!r}" for a, b in clashes))
 
 
 def save_png(fig, path: Path | str, colours: int | None = None) -> Path:

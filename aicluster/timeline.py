@@ -8,10 +8,11 @@ timelines leave out the optional segment labels), so that the reader sees where 
 
 Every timeline in the book uses the same design: the time axis :data:`BOOK_AXIS`, one row per
 event, rows grouped under bold headings (a category, a district, a place), each row labelled with
-the event's short English title (:func:`short_title`, derived from ``title_en``) in a column to
-the right of the axis. Markers are coloured by event category (Okabe–Ito); filled markers are
-events that happened, hollow ones plans, diamonds dated numbers from claims. A bar through a
-marker spans the precision of its date (a year or a month). The legend says all of this.
+the event's short English title (``title_short_en`` of ``data/events.csv``, written by hand from
+``title_en``; claims: :func:`short_title` of their gloss) in a column to the right of the axis.
+Markers are coloured by event category (Okabe–Ito); filled markers are events that happened,
+hollow ones plans, diamonds dated numbers from claims. A bar through a marker spans the
+precision of its date (a year or a month). The legend says all of this.
 
 One event, one mark: :func:`one_per_event` merges records that report the same event twice.
 """
@@ -213,8 +214,11 @@ ITEM_COLUMNS = ["item_id", "lane", "t_start", "t_end", "colour", "hollow", "mark
 
 def event_items(events: pd.DataFrame, lane: str = "category") -> pd.DataFrame:
     """Events as timeline items, one per event (:func:`one_per_event`): lane from column `lane`,
-    colour by category, hollow if planned, titled by :func:`short_title`; the item spans the
+    colour by category, hollow if planned, titled by its ``title_short_en``; the item spans the
     event's date precision (a year, a month or a day)."""
+    if "title_short_en" not in events.columns:
+        raise ValueError("events need a title_short_en column (data/events.csv): the label of "
+                         "each event on the timeline")
     events = one_per_event(events)
     spans = [partial_date_span(d) for d in events["date"]]
     cats = events["category"].astype(str)
@@ -226,7 +230,7 @@ def event_items(events: pd.DataFrame, lane: str = "category") -> pd.DataFrame:
         "colour": cats.map(lambda c: CATEGORY_STYLE[c][0]).to_numpy(),
         "hollow": (events["status"].astype(str) == "planned").to_numpy(),
         "marker": "o",
-        "title": [short_title(t) for t in events["title_en"]],
+        "title": events["title_short_en"].astype(str).to_numpy(),
     })
 
 

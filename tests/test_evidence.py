@@ -418,6 +418,13 @@ CASES = [
       row_of(OR, "L010"), "name_zh", "300 characters, more than the 200"),
     C("places-fullwidth_lon", set_cells(PL, "hd_pku", lon="１１６.３"), PL,
       row_of(PL, "hd_pku"), "lon", "is not a number (only the ASCII digits"),
+    # an event's timeline label: required, one line, at most 40 characters
+    C("events-label_too_long", set_cells(EV, "E030", title_short_en="Computing centre " * 3),
+      EV, row_of(EV, "E030"), "title_short_en", "51 characters, more than the 40"),
+    C("events-label_missing", set_cells(EV, "E030", title_short_en=""), EV, row_of(EV, "E030"),
+      "title_short_en", "is empty but a value is required"),
+    C("events-label_non_utf8", bad_byte(EV, "E030", "title_short_en"), EV, row_of(EV, "E030"),
+      "title_short_en", "not valid UTF-8"),
 ]
 
 def _fingerprint(d: Path) -> dict:
@@ -478,5 +485,5 @@ def test_wrong_field_count_names_the_row(tmp_path):
     lines = (d / EV).read_text(encoding="utf-8").split("\n")
     lines[4] += ",extra"
     (d / EV).write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(evidence.EvidenceError, match=r"events\.csv, row 5: row has 14 fields"):
+    with pytest.raises(evidence.EvidenceError, match=r"events\.csv, row 5: row has 15 fields"):
         evidence.load_events(d)

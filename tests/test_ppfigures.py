@@ -157,7 +157,7 @@ def test_dbscan_figure(chapter):
     legend = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert len(legend) == len(np.unique(labels))
     assert f"cluster 1 ({np.sum(labels == 0)})" in legend
-    assert ax2.get_title() == (f"DBSCAN at the knee: eps = {knee['eps_m']:,.0f} m, "
+    assert ax2.get_title().replace("\n", " ") == (f"DBSCAN at the knee: eps = {knee['eps_m']:,.0f} m, "
                                "min_samples = 3")
     with pytest.raises(ValueError, match="one entry per point"):
         ppf.dbscan_figure(chapter["xy"][:5], knee, chapter["layers"])

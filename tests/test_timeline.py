@@ -69,6 +69,13 @@ def test_colours_are_okabe_ito_and_distinct():
     assert set(timeline.CATEGORY_STYLE) == set(evidence.EVENT_CATEGORIES)
 
 
+def test_event_items_need_the_short_titles(ev):
+    items = timeline.event_items(ev.events).set_index("item_id")
+    assert items.loc["E030", "title"] == "Computing centre reaches 400P"
+    with pytest.raises(ValueError, match="title_short_en"):
+        timeline.event_items(ev.events.drop(columns="title_short_en"))
+
+
 def test_draw_refuses_to_drop_items(ev):
     items = timeline.event_items(ev.events, lane="area_id")
     fig, ax = __import__("matplotlib.pyplot").pyplot.subplots()
@@ -94,7 +101,9 @@ def test_timeline_figure_titles_every_event_never_by_id_and_is_deterministic(ev)
     png1, texts, events = make()
     png2, _, _ = make()
     kept = timeline.one_per_event(events)
-    assert {timeline.short_title(t) for t in kept["title_en"]} <= texts
+    # each event is labelled with the short title written for it in the data, never cut
+    assert set(kept["title_short_en"]) <= texts
+    assert not any(t.endswith("…") for t in texts)
     assert not any(re.fullmatch(r"[EC]\d{3}.*", t) for t in texts)
     assert "算力" in texts and "煤炭与钢铁" in texts
     assert png1 == png2
