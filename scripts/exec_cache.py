@@ -19,8 +19,11 @@ This script records them, and runs the build's work in three steps:
 2. **The data check, once.** Before any chapter runs, every file in ``data/`` is checked, each
    table on its own and the tables against each other (``aicluster.buildcheck.check_data``: the
    same checks, and the same file/row/column messages, as the Sphinx build's first step). Bad
-   data stops here, before anything is executed or written. With nothing stale this step is
-   left to the Sphinx build, which runs it on every build anyway.
+   data stops here, before anything is executed or written. The chapters then run with
+   ``AICLUSTER_CROSS_CHECKED_DATA`` naming that data folder, so that ``evidence.load_all`` loads
+   each table (with its own checks) only when the chapter uses it, instead of re-reading and
+   re-checking every table: a chapter depends on the tables it uses, not on all of them. With
+   nothing stale this step is left to the Sphinx build, which runs it on every build anyway.
 3. **Execution in parallel.** The stale chapters run on the machine's cores (longest first, by
    their last recorded time), each in its own kernel in the chapter's folder, with the options
    of ``_config.yml`` (timeout, no errors allowed); each executed notebook goes into the cache,
@@ -52,6 +55,10 @@ RECORD = "inputs.json"
 # environment. Everything else it reads is an input.
 NOT_INPUTS = ("_build", ".venv", ".git", "figures", "__pycache__", ".ipynb_checkpoints")
 ALWAYS = ("requirements.txt",)
+# Scheduling only (results do not depend on it): with no recorded time (a cold build), these start
+# first, since the parallel execution can end no sooner than its slowest chapter does (the
+# point-pattern chapter's Monte Carlo tests take most of a cold build).
+SLOW_FIRST = ("chapters/point_patterns.ipynb",)
 
 # Runs silently in each chapter's kernel before its first cell (no output, no execution count).
 # Audit hooks cannot be removed: the kernel ends with the chapter.
@@ -81,15 +88,38 @@ def _aicluster_trace():
             pass
 
     sys.addaudithook(hook)
-    import geopandas  # GDAL reads in C, so its reads are noted here
 
-    read_file = geopandas.read_file
+    def trace_geopandas(geopandas):  # GDAL opens files in C: note what read_file is given
+        read_file = geopandas.read_file
 
-    def traced_read_file(filename, *args, **kwargs):
-        note(filename)
-        return read_file(filename, *args, **kwargs)
+        def traced_read_file(filename, *args, **kwargs):
+            note(filename)
+            return read_file(filename, *args, **kwargs)
 
-    geopandas.read_file = traced_read_file
+        geopandas.read_file = traced_read_file
+
+    class GeopandasFinder:  # patch geopandas when the chapter imports it (not before: a
+        # chapter that does not use it should not pay for importing it)
+        def find_spec(self, name, path=None, target=None):
+            if name != "geopandas":
+                return None
+            sys.meta_path.remove(self)
+            import importlib.util
+
+            spec = importlib.util.find_spec(name)
+            exec_module = spec.loader.exec_module
+
+            def traced_exec_module(module):
+                exec_module(module)
+                trace_geopandas(module)
+
+            spec.loader.exec_module = traced_exec_module
+            return spec
+
+    if "geopandas" in sys.modules:
+        trace_geopandas(sys.modules["geopandas"])
+    else:
+        sys.meta_path.insert(0, GeopandasFinder())
 
     def report():
         modules = [m.__file__ for n, m in list(sys.modules.items())
@@ -215,6 +245,7 @@ class Run:
         self.reads: list[str] = []
         self.seconds = 0.0
         self.error: str | None = None
+        self.started_ns = time.time_ns()
 
 
 def _timeout(nb, root: Path) -> int:
@@ -244,7 +275,7 @@ async def execute_traced(notebook: Path, root: Path = ROOT) -> Run:
     client = NotebookClient(nb, timeout=_timeout(nb, root), allow_errors=False,
                             record_timing=False,
                             resources={"metadata": {"path": str(notebook.parent)}})
-    run, t0 = Run(notebook), time.perf_counter()
+    run, t0 = Run(notebook), time.perf_counter()  # Run() notes the start
     try:
         client.reset_execution_trackers()
         async with client.async_setup_kernel():
@@ -289,9 +320,20 @@ def _store(cache, run: Run, root: Path) -> dict:
         CacheBundleIn(run.nb, str(run.notebook.resolve()),
                       data={"execution_seconds": run.seconds}),
         check_validity=False, overwrite=True)
-    return {"inputs": {rel(p, root): file_digest(p)
+    return {"inputs": {rel(p, root): _digest_since(p, run.started_ns)
                        for p in inputs_of(run.reads, run.notebook, root)},
             "seconds": run.seconds}
+
+
+EDITED_DURING_RUN = "edited while the chapter ran"
+
+
+def _digest_since(path: Path, started_ns: int) -> str | None:
+    """The file's digest; but a file changed after the chapter started may not be what it read,
+    so it is recorded as such, and the chapter runs again at the next build."""
+    if path.stat().st_mtime_ns >= started_ns:
+        return EDITED_DURING_RUN
+    return file_digest(path)
 
 
 def _remove_cached(cache, notebooks: list[Path]) -> None:
@@ -311,25 +353,37 @@ def check_data(root: Path = ROOT) -> None:
     from aicluster import buildcheck
     from aicluster.evidence import EvidenceError
 
+    from aicluster.evidence import CROSS_CHECKED_ENV
+
     try:
         for note in buildcheck.check_data(root / "data"):
             print(f"[data check] {note}")
     except EvidenceError as err:
         raise BuildStopped(f"Bad input in data/ (no chapter was executed):\n{err}\n"
                            "Fix the data file(s) named above and build again.") from None
+    # The chapters' kernels (started by this process) may now load each table on its own when
+    # first used, without re-checking the tables against each other (aicluster.evidence.load_all).
+    os.environ[CROSS_CHECKED_ENV] = str((root / "data").resolve())
 
 
-def refresh(root: Path = ROOT, jobs: int | None = None, log=print, check=check_data
-            ) -> list[str]:
-    """Bring the cache up to date: check the data and execute the stale chapters in parallel;
-    return the chapters executed. Raises BuildStopped on bad data or a failing chapter."""
-    stale = stale_chapters(root)
+def _expected_seconds(record: dict, name: str) -> float:
+    if name in record:
+        return record[name]["seconds"]
+    return 1e9 if name in SLOW_FIRST else 1e6  # unknown: before the known, slowest first
+
+
+def refresh(root: Path = ROOT, jobs: int | None = None, log=print, check=check_data,
+            notebooks: list[Path] | None = None) -> list[str]:
+    """Bring the cache up to date for `notebooks` (default: every chapter): check the data and
+    execute the stale ones in parallel; return the chapters executed. Raises BuildStopped on
+    bad data or a failing chapter."""
+    stale = stale_chapters(root, notebooks)
     if not stale:
         log("execution cache: nothing to execute (no chapter's code or inputs changed)")
         return []
     check(root)
     record = load_record(root)
-    order = sorted(stale, key=lambda nb: -record.get(rel(nb, root), {}).get("seconds", 1e9))
+    order = sorted(stale, key=lambda nb: _expected_seconds(record, rel(nb, root)), reverse=True)
     for nb in order:
         log(f"execution cache: execute {rel(nb, root)} ({stale[nb]})")
     from jupyter_cache import get_cache

@@ -140,25 +140,37 @@ def test_bad_data_stops_before_any_chapter_runs_or_anything_is_written(tmp_path)
     assert not (root / "_build").exists()
 
 
-def test_a_real_chapter_depends_on_the_files_it_reads_not_on_every_table(tmp_path):
-    """study_area reads the boundaries and the official areas, not the evidence tables."""
-    root = bookcopy.copy_book(tmp_path / "book")
-    study = root / "chapters" / "study_area.ipynb"
-    for other in exec_cache.chapters(root):
-        if other != study:
-            other.unlink()
-    import os
+def test_real_chapters_depend_on_the_files_they_read_not_on_every_table(tmp_path, monkeypatch):
+    """study_area reads the boundaries and the official areas, not the evidence tables; the
+    discussion uses claims and sources through evidence.load_all, which in the build (the tables
+    checked together first) loads only the tables a chapter uses."""
+    from aicluster import evidence
 
-    old = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = str(root)  # the kernel imports the copy's aicluster
-    try:
-        assert exec_cache.refresh(root, log=lambda _: None) == ["chapters/study_area.ipynb"]
-    finally:
-        if old is None:
-            del os.environ["PYTHONPATH"]
-        else:
-            os.environ["PYTHONPATH"] = old
-    inputs = recorded(root)["chapters/study_area.ipynb"]
+    root = bookcopy.copy_book(tmp_path / "book")
+    run = [root / "chapters" / "study_area.ipynb", root / "chapters" / "discussion.ipynb"]
+    monkeypatch.setenv("PYTHONPATH", str(root))  # the kernels import the copy's aicluster
+    monkeypatch.setenv(evidence.CROSS_CHECKED_ENV, "")  # restored after the test
+    assert sorted(exec_cache.refresh(root, log=lambda _: None, notebooks=run)) == [
+        "chapters/discussion.ipynb", "chapters/study_area.ipynb"]
+    inputs = recorded(root)
+    study = inputs["chapters/study_area.ipynb"]
     assert {"data/beijing_districts.geojson", "data/district_areas_official.csv",
-            "aicluster/geo.py", "aicluster/evidence.py", "requirements.txt"} <= inputs
-    assert not {"data/claims.csv", "data/events.csv", "data/organisations.csv"} & inputs
+            "aicluster/geo.py", "aicluster/evidence.py", "requirements.txt"} <= study
+    assert not {"data/claims.csv", "data/events.csv", "data/organisations.csv"} & study
+    discussion = inputs["chapters/discussion.ipynb"]
+    assert {"data/claims.csv", "data/sources.csv", "aicluster/discussion.py"} <= discussion
+    assert not {"data/claim_sums.csv", "data/places.csv"} & discussion
+
+
+def test_an_input_edited_while_its_chapter_runs_re_executes_it_next_time(book):
+    nbformat.write(_notebook("a", "import time\ntime.sleep(3)\nopen('../data/a.csv').read()"),
+                   book / "chapters" / "a.ipynb")
+    import threading
+
+    edit = threading.Timer(1.5, append, (book / "data" / "a.csv", "2\n"))
+    edit.start()  # during the 3 s of chapter a, before it reads the file
+    refresh(book)
+    edit.join()
+    assert exec_cache.load_record(book)["chapters/a.ipynb"]["inputs"]["data/a.csv"] == \
+        exec_cache.EDITED_DURING_RUN
+    assert refresh(book) == ["chapters/a.ipynb"]
