@@ -46,8 +46,6 @@ import sys
 import time
 from pathlib import Path
 
-import nbformat
-import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 RECORD = "inputs.json"
@@ -155,13 +153,27 @@ def file_digest(path: Path) -> str | None:
     if not path.is_file():
         return None
     if path.suffix == ".ipynb":
-        nb = nbformat.read(path, as_version=4)
-        code = [{"source": c.source, "outputs": c.get("outputs", [])}
-                for c in nb.cells if c.cell_type == "code"]
+        nb = json.loads(path.read_bytes())  # not nbformat: validating costs time on every build
+        code = [{"source": _text(c["source"]), "outputs": c.get("outputs", [])}
+                for c in nb["cells"] if c["cell_type"] == "code"]
         data = json.dumps(code, sort_keys=True, ensure_ascii=False).encode("utf-8")
     else:
         data = path.read_bytes()
     return hashlib.sha256(data).hexdigest()
+
+
+def _text(source) -> str:
+    return "".join(source) if isinstance(source, list) else source
+
+
+def code_digest(notebook: Path) -> str:
+    """SHA-256 of what jupyter-cache matches a notebook by (the code cells' source and metadata,
+    the kernelspec), and nothing else: while it is unchanged, so is the cache's match."""
+    nb = json.loads(notebook.read_bytes())
+    view = {"kernelspec": nb.get("metadata", {}).get("kernelspec"),
+            "cells": [{"source": _text(c["source"]), "metadata": c.get("metadata", {})}
+                      for c in nb["cells"] if c["cell_type"] == "code"]}
+    return hashlib.sha256(json.dumps(view, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def inputs_of(reads: list[str], notebook: Path, root: Path = ROOT) -> list[Path]:
@@ -197,13 +209,15 @@ def save_record(record: dict, root: Path = ROOT) -> None:
 
 def changed_inputs(entry: dict | None, root: Path = ROOT) -> list[str] | None:
     """The recorded inputs whose content changed (None: nothing recorded)."""
-    if not entry:
+    if not entry or "inputs" not in entry:  # none, or recorded by an older exec_cache.py
         return None
     return [name for name, digest in entry["inputs"].items()
             if file_digest(root / name) != digest]
 
 
 def _cached(cache, notebook: Path) -> bool:
+    import nbformat
+
     try:
         cache.match_cache_notebook(nbformat.read(notebook, as_version=4))
     except KeyError:
@@ -214,17 +228,28 @@ def _cached(cache, notebook: Path) -> bool:
 def stale_chapters(root: Path = ROOT, notebooks: list[Path] | None = None) -> dict[Path, str]:
     """The chapters to execute, each with the reason."""
     notebooks = chapters(root) if notebooks is None else notebooks
-    record, cache = load_record(root), _open_cache(root)
+    record, cache = load_record(root), None
     stale = {}
     for nb in notebooks:
-        changed = changed_inputs(record.get(rel(nb, root)), root)
+        entry = record.get(rel(nb, root))
+        changed = changed_inputs(entry, root)
         if changed is None:
             stale[nb] = "no recorded run"
         elif changed:
             stale[nb] = "changed: " + ", ".join(changed)
-        elif cache is None or not _cached(cache, nb):
-            stale[nb] = "its code changed (or no cached run)"
+        elif not _still_cached(entry, nb, root):
+            # the code changed since the recorded run: ask the cache itself (slower to open)
+            cache = cache or _open_cache(root)
+            if cache is None or not _cached(cache, nb):
+                stale[nb] = "its code changed (or no cached run)"
     return stale
+
+
+def _still_cached(entry: dict, notebook: Path, root: Path) -> bool:
+    """The recorded run is still the cache's match: same code, and its entry still there."""
+    key = entry.get("cache_key")
+    return (bool(key) and entry.get("code") == code_digest(notebook)
+            and (cache_dir(root) / "executed" / key / "base.ipynb").is_file())
 
 
 def _open_cache(root: Path):
@@ -241,14 +266,17 @@ class Run:
 
     def __init__(self, notebook: Path):
         self.notebook = notebook
-        self.nb: nbformat.NotebookNode | None = None
+        self.nb = None  # the executed notebook (nbformat)
         self.reads: list[str] = []
         self.seconds = 0.0
         self.error: str | None = None
         self.started_ns = time.time_ns()
+        self.code = ""
 
 
 def _timeout(nb, root: Path) -> int:
+    import yaml
+
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
     timeout = (config.get("execute") or {}).get("timeout", 30)
     # as myst-nb (jupyter-cache's meta_override): a notebook may set its own
@@ -268,14 +296,17 @@ async def _silent(client, code: str, expressions: dict | None = None) -> dict:
 async def execute_traced(notebook: Path, root: Path = ROOT) -> Run:
     """Execute `notebook` as myst-nb would (in its folder, errors not allowed), noting what it
     reads; the executed notebook has no trace of the tracing."""
+    import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError, CellTimeoutError
 
     nb = nbformat.read(notebook, as_version=4)
+    run = Run(notebook)
+    run.code = code_digest(notebook)
     client = NotebookClient(nb, timeout=_timeout(nb, root), allow_errors=False,
                             record_timing=False,
                             resources={"metadata": {"path": str(notebook.parent)}})
-    run, t0 = Run(notebook), time.perf_counter()  # Run() notes the start
+    t0 = time.perf_counter()
     try:
         client.reset_execution_trackers()
         async with client.async_setup_kernel():
@@ -316,13 +347,13 @@ async def execute_all(notebooks: list[Path], jobs: int, root: Path = ROOT, on_do
 def _store(cache, run: Run, root: Path) -> dict:
     from jupyter_cache.base import CacheBundleIn
 
-    cache.cache_notebook_bundle(
+    cached = cache.cache_notebook_bundle(
         CacheBundleIn(run.nb, str(run.notebook.resolve()),
                       data={"execution_seconds": run.seconds}),
         check_validity=False, overwrite=True)
     return {"inputs": {rel(p, root): _digest_since(p, run.started_ns)
                        for p in inputs_of(run.reads, run.notebook, root)},
-            "seconds": run.seconds}
+            "seconds": run.seconds, "cache_key": cached.hashkey, "code": run.code}
 
 
 EDITED_DURING_RUN = "edited while the chapter ran"

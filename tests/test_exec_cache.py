@@ -174,3 +174,15 @@ def test_an_input_edited_while_its_chapter_runs_re_executes_it_next_time(book):
     assert exec_cache.load_record(book)["chapters/a.ipynb"]["inputs"]["data/a.csv"] == \
         exec_cache.EDITED_DURING_RUN
     assert refresh(book) == ["chapters/a.ipynb"]
+
+
+def test_a_run_gone_from_the_cache_is_executed_again(book):
+    refresh(book)
+    shutil.rmtree(exec_cache.cache_dir(book) / "executed")
+    (exec_cache.cache_dir(book) / "global.db").unlink()
+    assert refresh(book) == [f"chapters/{n}.ipynb" for n in sorted(CHAPTERS)]
+
+
+def test_a_record_of_an_older_format_counts_as_none(book):
+    exec_cache.save_record({"chapters/a.ipynb": {"data/a.csv": "0" * 64}}, book)
+    assert book / "chapters" / "a.ipynb" in exec_cache.stale_chapters(book)
