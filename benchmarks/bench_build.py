@@ -241,6 +241,17 @@ def page_weights(root: Path) -> list[dict]:
     return out
 
 
+SETTLE_MS = 180_000
+
+
+def _until_no_request_pending(page, pending: set) -> None:
+    deadline = time.monotonic() + SETTLE_MS / 1000
+    while pending:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"requests still pending: {[r.url for r in pending]}")
+        page.wait_for_timeout(50)  # lets Playwright deliver the requests' events
+
+
 def _weigh(browser, base: str, name: str, html_dir: Path) -> dict:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     responses, requests, outside = [], [], []
@@ -254,13 +265,28 @@ def _weigh(browser, base: str, name: str, html_dir: Path) -> dict:
 
     context.route("**/*", route)
     page = context.new_page()
-    page.on("request", lambda req: requests.append(req.url))
-    page.on("requestfinished", lambda req: responses.append(req))
-    page.goto(f"{base}/{name}", wait_until="networkidle")
+    pending = set()
+
+    def started(req):
+        requests.append(req.url)
+        pending.add(req)
+
+    def finished(req):
+        responses.append(req)
+        pending.discard(req)
+
+    page.on("request", started)
+    page.on("requestfinished", finished)
+    page.on("requestfailed", pending.discard)
+    # Conditions, not network idleness under a fixed timeout (which a loaded machine misses):
+    # the page and every frame loaded (the maps' frames scrolled into view first), then no
+    # request of the page still in flight.
+    page.goto(f"{base}/{name}", wait_until="load", timeout=SETTLE_MS)
     for frame in page.query_selector_all("iframe"):
-        frame.scroll_into_view_if_needed()
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(500)
+        frame.scroll_into_view_if_needed(timeout=SETTLE_MS)
+    for frame in page.frames:
+        frame.wait_for_load_state("load", timeout=SETTLE_MS)
+    _until_no_request_pending(page, pending)
     sizes, gzipped = {}, {}
     for req in responses:
         if req.url.startswith(base) and req.response() is not None:
@@ -550,9 +576,12 @@ def main(argv=None) -> None:
             if failed and name == "book":
                 sys.exit(f"the book build failed: {failed}; see the logs in {book_root}")
         rat = ratios(book, baseline)
+        print("build times (s), book / baseline:", json.dumps(
+            {k: [book[k]["seconds"], baseline[k]["seconds"], rat[k]] for k in rat}), flush=True)
+        edits = edit_scenarios(book_root, baseline["warm_html"]["seconds"])
+        print("edits:", json.dumps(edits), flush=True)
         pages = page_weights(book_root)
         imports = import_seconds(book_root)
-        edits = edit_scenarios(book_root, baseline["warm_html"]["seconds"])
     pp = pointpattern(args.skip_pointpattern)
     after = load()
     results = {
