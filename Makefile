@@ -54,11 +54,13 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install -q --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
 
-# The execution cache (jupyter-cache) re-executes a chapter whose code changed; scripts/exec_cache.py
-# also drops the cached run of every chapter whose inputs changed (the aicluster modules it imports,
-# the data files they name, other chapters it reads, requirements.txt). `make clean` forgets all.
+# Before Sphinx reads the chapters, scripts/exec_cache.py checks data/ (all tables, and the tables
+# against each other) and executes, in parallel on the machine's cores, exactly the chapters whose
+# code or inputs changed (the files each read at its last run, observed: data files, modules,
+# other chapters' outputs; requirements.txt), into the execution cache that the build then reads.
+# Bad data or a chapter that raises stops here. `make clean` forgets all.
 _stale-cache:
-	$(BIN)/python scripts/exec_cache.py
+	$(OFFLINE_RUN) $(BIN)/python scripts/exec_cache.py
 
 html: setup _stale-cache
 	$(OFFLINE_RUN) $(JB) build . --all --builder html $(JB_FLAGS)

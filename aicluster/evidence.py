@@ -35,6 +35,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -961,9 +962,41 @@ class Evidence:
     claim_sums: pd.DataFrame
 
 
+# Set by the book's build (scripts/exec_cache.py) for the chapters it executes, to the data
+# directory whose tables it has just checked all together (aicluster.buildcheck.check_data: each
+# table, the references between them, districts, sums). Only for that directory, load_all then
+# loads each table when a chapter first uses it, with that table's own checks, instead of
+# reading every table again: a chapter reads (and depends on) only the tables it uses.
+CROSS_CHECKED_ENV = "AICLUSTER_CROSS_CHECKED_DATA"
+
+
+class CrossCheckedEvidence:
+    """The tables of :func:`load_all` for data the build has already checked together: each
+    loaded and checked on its own (:func:`load_table`) when first used."""
+
+    def __init__(self, data_dir: Path):
+        self._data_dir = data_dir
+        self._frames: dict[str, pd.DataFrame] = {}
+
+    def __getattr__(self, name: str):
+        if name.startswith("_") or name not in EVIDENCE_TABLES:
+            raise AttributeError(name)
+        if name not in self._frames:
+            self._frames[name] = load_table(name, self._data_dir)
+        return self._frames[name]
+
+
+def _cross_checked_by_build(data_dir: Path) -> bool:
+    checked = os.environ.get(CROSS_CHECKED_ENV)
+    return bool(checked) and Path(checked).resolve() == data_dir.resolve()
+
+
 def load_all(data_dir=None) -> Evidence:
     """Load every evidence table, check each, the references between them, that districts agree
-    with places, and every declared part-whole sum; then return them typed."""
+    with places, and every declared part-whole sum; then return them typed. (In the book's
+    build, whose first step checks all that: see CROSS_CHECKED_ENV.)"""
+    if _cross_checked_by_build(_data_dir(data_dir)):
+        return CrossCheckedEvidence(_data_dir(data_dir))
     raws = {name: _checked(name, data_dir) for name in EVIDENCE_TABLES}
     _raise_if(_check_references(raws))
     _raise_if(_check_districts_agree(raws) + _check_sums(raws)

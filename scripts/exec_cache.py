@@ -1,146 +1,463 @@
-"""Keep the execution cache only for chapters whose inputs did not change (`make html`, `make pdf`).
+"""Execute, before Sphinx reads them, exactly the chapters whose code or inputs changed
+(`make html`, `make pdf`), in parallel, into Jupyter Book's execution cache.
 
 Jupyter Book's execution cache (jupyter-cache) matches a notebook by the text of its code cells,
-so it re-executes a chapter whose code changed and not one whose prose changed; but it cannot see
-the files a chapter reads. This script detects them for every chapter:
+so a prose edit never re-executes a chapter; but the cache cannot see the files a chapter reads.
+This script records them, and runs the build's work in three steps:
 
-- the `aicluster` modules the chapter imports, and the modules those import, transitively;
-- the data files named in that code: a file name (`places.csv`), a path constant of
-  `aicluster.paths` (`paths.BOUNDARIES`), or the data folder itself (`paths.DATA`: every data
-  table, .csv or .geojson);
-- other chapters whose stored outputs that code reads (a name such as `mentougou.ipynb`);
-- requirements.txt (a changed pin can change any result).
+1. **Which chapters are stale.** A chapter is re-executed when the cache holds no run of its
+   current code, or when a file it read at its last execution changed (or vanished). What a
+   chapter read is *observed*, not guessed: each chapter runs with a Python audit hook that
+   records every file the kernel opens for reading (``open``, ``io.open_code``: data files,
+   other chapters' stored outputs, package modules) plus what ``geopandas.read_file`` reads
+   (GDAL opens files in C, out of the hook's sight), and the ``aicluster`` modules it imported.
+   Files under ``data/``, ``chapters/``, ``aicluster/`` ... of the repository count; outputs
+   (``figures/``, ``_build/``) and the environment (``.venv``) do not. ``requirements.txt`` is
+   an input of every chapter (a changed pin can change any result). For another chapter's
+   notebook only its code cells and their outputs count, so a prose edit there re-executes
+   nothing. The record is ``_build/.jupyter_cache/inputs.json``.
+2. **The data check, once.** Before any chapter runs, every file in ``data/`` is checked, each
+   table on its own and the tables against each other (``aicluster.buildcheck.check_data``: the
+   same checks, and the same file/row/column messages, as the Sphinx build's first step). Bad
+   data stops here, before anything is executed or written. The chapters then run with
+   ``AICLUSTER_CROSS_CHECKED_DATA`` naming that data folder, so that ``evidence.load_all`` loads
+   each table (with its own checks) only when the chapter uses it, instead of re-reading and
+   re-checking every table: a chapter depends on the tables it uses, not on all of them. With
+   nothing stale this step is left to the Sphinx build, which runs it on every build anyway.
+3. **Execution in parallel.** The stale chapters run on the machine's cores (longest first, by
+   their last recorded time), each in its own kernel in the chapter's folder, with the options
+   of ``_config.yml`` (timeout, no errors allowed); each executed notebook goes into the cache,
+   where the Sphinx build then finds it (``execute_notebooks: cache``) instead of executing it
+   one after the other. A chapter that raises stops the build with its traceback.
 
-It hashes them, compares with the hashes recorded at the previous build
-(_build/.jupyter_cache/inputs.json), and removes the cached execution of exactly the chapters
-whose inputs changed, so that the build re-executes those and reuses the rest.
-
-    python scripts/exec_cache.py            # clear stale entries, record the inputs' hashes
-    python scripts/exec_cache.py --explain  # print each chapter's inputs
+    python scripts/exec_cache.py               # check data, execute stale chapters, record inputs
+    python scripts/exec_cache.py --jobs 1      # one chapter at a time
+    python scripts/exec_cache.py --explain     # each chapter's recorded inputs
 """
 from __future__ import annotations
 
+import argparse
 import ast
+import asyncio
 import hashlib
 import json
-import re
+import os
 import sys
+import time
 from pathlib import Path
 
-import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGE = ROOT / "aicluster"
-CACHE = ROOT / "_build" / ".jupyter_cache"
 RECORD = "inputs.json"
+# Parts of the repository a chapter's reads there do not depend on: its outputs and the
+# environment. Everything else it reads is an input.
+NOT_INPUTS = ("_build", ".venv", ".git", "figures", "__pycache__", ".ipynb_checkpoints")
+ALWAYS = ("requirements.txt",)
+# Scheduling only (results do not depend on it): with no recorded time (a cold build), these start
+# first, since the parallel execution can end no sooner than its slowest chapter does (the
+# point-pattern chapter's Monte Carlo tests take most of a cold build).
+SLOW_FIRST = ("chapters/point_patterns.ipynb",)
+
+# Runs silently in each chapter's kernel before its first cell (no output, no execution count).
+# Audit hooks cannot be removed: the kernel ends with the chapter.
+TRACE = r'''
+def _aicluster_trace():
+    import json, os, sys
+    reads = set()
+
+    def note(path):
+        try:
+            reads.add(os.path.abspath(os.fsdecode(os.fspath(path))))
+        except TypeError:  # a file descriptor or a buffer: no path to note
+            pass
+
+    def hook(event, args):
+        if event != "open":
+            return
+        try:
+            path, mode, flags = args
+            if isinstance(mode, str):
+                writes = any(c in mode for c in "wax+")
+            else:
+                writes = bool((flags or 0) & (os.O_WRONLY | os.O_RDWR))
+            if not writes:
+                note(path)
+        except Exception:
+            pass
+
+    sys.addaudithook(hook)
+
+    def trace_geopandas(geopandas):  # GDAL opens files in C: note what read_file is given
+        read_file = geopandas.read_file
+
+        def traced_read_file(filename, *args, **kwargs):
+            note(filename)
+            return read_file(filename, *args, **kwargs)
+
+        geopandas.read_file = traced_read_file
+
+    class GeopandasFinder:  # patch geopandas when the chapter imports it (not before: a
+        # chapter that does not use it should not pay for importing it)
+        def find_spec(self, name, path=None, target=None):
+            if name != "geopandas":
+                return None
+            sys.meta_path.remove(self)
+            import importlib.util
+
+            spec = importlib.util.find_spec(name)
+            exec_module = spec.loader.exec_module
+
+            def traced_exec_module(module):
+                exec_module(module)
+                trace_geopandas(module)
+
+            spec.loader.exec_module = traced_exec_module
+            return spec
+
+    if "geopandas" in sys.modules:
+        trace_geopandas(sys.modules["geopandas"])
+    else:
+        sys.meta_path.insert(0, GeopandasFinder())
+
+    def report():
+        modules = [m.__file__ for n, m in list(sys.modules.items())
+                   if (n == "aicluster" or n.startswith("aicluster."))
+                   and getattr(m, "__file__", None)]
+        return json.dumps(sorted(reads | set(modules)))
+
+    sys._aicluster_trace_report = report
 
 
-def _module_imports(source: str, package_relative: bool) -> set[str]:
-    """Names of aicluster modules imported by `source` (`package_relative`: `from . import x`)."""
-    found = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("aicluster.")}
-            found |= {"__init__" for a in node.names if a.name == "aicluster"}
-        elif isinstance(node, ast.ImportFrom):
-            if node.module == "aicluster" or (package_relative and node.level == 1 and not node.module):
-                found |= {a.name for a in node.names} | {"__init__"}
-            elif node.module and node.module.startswith("aicluster."):
-                found |= {node.module.split(".")[1], "__init__"}
-            elif package_relative and node.level == 1 and node.module:
-                found.add(node.module.split(".")[0])
-    return {m for m in found if (PACKAGE / f"{m}.py").exists()}
+_aicluster_trace()
+del _aicluster_trace
+'''
+REPORT = "__import__('sys')._aicluster_trace_report()"
 
 
-def modules_of(code: str) -> set[str]:
-    """The aicluster modules `code` needs, following imports inside the package."""
-    todo, seen = _module_imports(code, package_relative=False), set()
-    while todo:
-        name = todo.pop()
-        if name in seen:
+# -- the book's chapters and their recorded inputs ---------------------------------------------
+def chapters(root: Path = ROOT) -> list[Path]:
+    return sorted((root / "chapters").glob("*.ipynb"))
+
+
+def rel(path: Path, root: Path = ROOT) -> str:
+    return path.resolve().relative_to(root.resolve()).as_posix()
+
+
+def cache_dir(root: Path = ROOT) -> Path:
+    return root / "_build" / ".jupyter_cache"
+
+
+def file_digest(path: Path) -> str | None:
+    """SHA-256 of a file (None if it is gone); of a notebook, only its code cells and their
+    outputs: what another chapter can read from it."""
+    if not path.is_file():
+        return None
+    if path.suffix == ".ipynb":
+        nb = json.loads(path.read_bytes())  # not nbformat: validating costs time on every build
+        code = [{"source": _text(c["source"]), "outputs": c.get("outputs", [])}
+                for c in nb["cells"] if c["cell_type"] == "code"]
+        data = json.dumps(code, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    else:
+        data = path.read_bytes()
+    return hashlib.sha256(data).hexdigest()
+
+
+def _text(source) -> str:
+    return "".join(source) if isinstance(source, list) else source
+
+
+def code_digest(notebook: Path) -> str:
+    """SHA-256 of what jupyter-cache matches a notebook by (the code cells' source and metadata,
+    the kernelspec), and nothing else: while it is unchanged, so is the cache's match."""
+    nb = json.loads(notebook.read_bytes())
+    view = {"kernelspec": nb.get("metadata", {}).get("kernelspec"),
+            "cells": [{"source": _text(c["source"]), "metadata": c.get("metadata", {})}
+                      for c in nb["cells"] if c["cell_type"] == "code"]}
+    return hashlib.sha256(json.dumps(view, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def inputs_of(reads: list[str], notebook: Path, root: Path = ROOT) -> list[Path]:
+    """The files among `reads` (absolute paths a chapter read) that are inputs: inside the
+    repository, not outputs or environment, not the notebook itself; plus ALWAYS."""
+    found = {root / name for name in ALWAYS}
+    top = root.resolve()
+    for text in reads:
+        path = Path(text)
+        try:
+            parts = path.resolve().relative_to(top).parts
+        except ValueError:
+            continue  # outside the repository: the Python environment, fonts, /tmp
+        if (not parts or parts[0] in NOT_INPUTS or "__pycache__" in parts
+                or not path.is_file() or path.resolve() == notebook.resolve()):
             continue
-        seen.add(name)
-        todo |= _module_imports((PACKAGE / f"{name}.py").read_text(encoding="utf-8"),
-                                package_relative=True) - seen
-    return seen
-
-
-def _path_constants() -> dict[str, str]:
-    """`aicluster.paths` constants naming one data file: {"BOUNDARIES": "beijing_districts.geojson"}."""
-    text = (PACKAGE / "paths.py").read_text(encoding="utf-8")
-    return dict(re.findall(r'^(\w+) = DATA / "([^"]+)"$', text, re.M))
-
-
-def data_files() -> list[Path]:
-    return sorted(p for p in (ROOT / "data").rglob("*") if p.is_file())
-
-
-def chapters() -> list[Path]:
-    return sorted((ROOT / "chapters").glob("*.ipynb"))
-
-
-def code_of(notebook: Path) -> str:
-    nb = nbformat.read(notebook, as_version=4)
-    # IPython magics and shell lines are not Python: drop them before parsing.
-    lines = [line for c in nb.cells if c.cell_type == "code" for line in c.source.splitlines()
-             if not line.lstrip().startswith(("%", "!"))]
-    return "\n".join(lines)
-
-
-def inputs(notebook: Path) -> list[Path]:
-    """Every file whose change can change `notebook`'s outputs, besides its own code."""
-    code = code_of(notebook)
-    modules = modules_of(code)
-    texts = [code] + [(PACKAGE / f"{m}.py").read_text(encoding="utf-8") for m in modules if m != "paths"]
-    joined = "\n".join(texts)
-    found = {ROOT / "requirements.txt"} | {PACKAGE / f"{m}.py" for m in modules}
-    every = re.search(r"\bpaths\.DATA\b", joined) is not None
-    constants = {name for const, name in _path_constants().items() if re.search(rf"\bpaths\.{const}\b", joined)}
-    for path in data_files():
-        table = path.suffix in (".csv", ".geojson")
-        if (every and table) or path.name in constants or re.search(rf"\b{re.escape(path.name)}\b", joined):
-            found.add(path)
-    for other in chapters():
-        if other != notebook and re.search(rf"\b{re.escape(other.name)}\b", joined):
-            found.add(other)
+        found.add(top.joinpath(*parts))
     return sorted(found)
 
 
-def digest(paths: list[Path]) -> dict[str, str]:
-    return {p.relative_to(ROOT).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths}
+def load_record(root: Path = ROOT) -> dict:
+    path = cache_dir(root) / RECORD
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
-def clear_stale(cache_dir: Path = CACHE, notebooks: list[Path] | None = None) -> list[str]:
-    """Remove the cached execution of every chapter whose inputs changed since the last call;
-    record the current hashes; return the chapters cleared."""
-    notebooks = chapters() if notebooks is None else notebooks
-    record_file = cache_dir / RECORD
-    before = json.loads(record_file.read_text(encoding="utf-8")) if record_file.exists() else {}
-    now = {nb.relative_to(ROOT).as_posix(): digest(inputs(nb)) for nb in notebooks}
-    stale = [name for name in now if before.get(name) != now[name]]
-    if (cache_dir / "global.db").exists() and stale:
-        from jupyter_cache import get_cache
+def save_record(record: dict, root: Path = ROOT) -> None:
+    cache_dir(root).mkdir(parents=True, exist_ok=True)
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    tmp = cache_dir(root) / (RECORD + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, cache_dir(root) / RECORD)
 
-        cache = get_cache(str(cache_dir))
-        for record in cache.list_cache_records():
-            if Path(record.uri).resolve().relative_to(ROOT).as_posix() in stale:
-                cache.remove_cache(record.pk)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    record_file.write_text(json.dumps(now, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+def changed_inputs(entry: dict | None, root: Path = ROOT) -> list[str] | None:
+    """The recorded inputs whose content changed (None: nothing recorded)."""
+    if not entry or "inputs" not in entry:  # none, or recorded by an older exec_cache.py
+        return None
+    return [name for name, digest in entry["inputs"].items()
+            if file_digest(root / name) != digest]
+
+
+def _cached(cache, notebook: Path) -> bool:
+    import nbformat
+
+    try:
+        cache.match_cache_notebook(nbformat.read(notebook, as_version=4))
+    except KeyError:
+        return False
+    return True
+
+
+def stale_chapters(root: Path = ROOT, notebooks: list[Path] | None = None) -> dict[Path, str]:
+    """The chapters to execute, each with the reason."""
+    notebooks = chapters(root) if notebooks is None else notebooks
+    record, cache = load_record(root), None
+    stale = {}
+    for nb in notebooks:
+        entry = record.get(rel(nb, root))
+        changed = changed_inputs(entry, root)
+        if changed is None:
+            stale[nb] = "no recorded run"
+        elif changed:
+            stale[nb] = "changed: " + ", ".join(changed)
+        elif not _still_cached(entry, nb, root):
+            # the code changed since the recorded run: ask the cache itself (slower to open)
+            cache = cache or _open_cache(root)
+            if cache is None or not _cached(cache, nb):
+                stale[nb] = "its code changed (or no cached run)"
     return stale
 
 
-def main(argv: list[str]) -> None:
-    if argv == ["--explain"]:
+def _still_cached(entry: dict, notebook: Path, root: Path) -> bool:
+    """The recorded run is still the cache's match: same code, and its entry still there."""
+    key = entry.get("cache_key")
+    return (bool(key) and entry.get("code") == code_digest(notebook)
+            and (cache_dir(root) / "executed" / key / "base.ipynb").is_file())
+
+
+def _open_cache(root: Path):
+    if not (cache_dir(root) / "global.db").exists():
+        return None
+    from jupyter_cache import get_cache
+
+    return get_cache(str(cache_dir(root)))
+
+
+# -- execution ---------------------------------------------------------------------------------
+class Run:
+    """One chapter's execution: the executed notebook, what it read, its time or its error."""
+
+    def __init__(self, notebook: Path):
+        self.notebook = notebook
+        self.nb = None  # the executed notebook (nbformat)
+        self.reads: list[str] = []
+        self.seconds = 0.0
+        self.error: str | None = None
+        self.started_ns = time.time_ns()
+        self.code = ""
+
+
+def _timeout(nb, root: Path) -> int:
+    import yaml
+
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
+    timeout = (config.get("execute") or {}).get("timeout", 30)
+    # as myst-nb (jupyter-cache's meta_override): a notebook may set its own
+    return nb.metadata.get("execution", {}).get("timeout", timeout)
+
+
+async def _silent(client, code: str, expressions: dict | None = None) -> dict:
+    msg_id = client.kc.execute(code, silent=True, store_history=False,
+                               user_expressions=expressions or {})
+    reply = await client.async_wait_for_reply(msg_id)
+    content = reply["content"]
+    if content["status"] != "ok":
+        raise RuntimeError(f"tracing failed: {content.get('ename')}: {content.get('evalue')}")
+    return content
+
+
+async def execute_traced(notebook: Path, root: Path = ROOT) -> Run:
+    """Execute `notebook` as myst-nb would (in its folder, errors not allowed), noting what it
+    reads; the executed notebook has no trace of the tracing."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError
+
+    nb = nbformat.read(notebook, as_version=4)
+    run = Run(notebook)
+    run.code = code_digest(notebook)
+    client = NotebookClient(nb, timeout=_timeout(nb, root), allow_errors=False,
+                            record_timing=False,
+                            resources={"metadata": {"path": str(notebook.parent)}})
+    t0 = time.perf_counter()
+    try:
+        client.reset_execution_trackers()
+        async with client.async_setup_kernel():
+            info = await client.async_wait_for_reply(client.kc.kernel_info())
+            nb.metadata["language_info"] = info["content"]["language_info"]
+            await _silent(client, TRACE)
+            for index, cell in enumerate(nb.cells):
+                await client.async_execute_cell(
+                    cell, index, execution_count=client.code_cells_executed + 1)
+            content = await _silent(client, "", {"reads": REPORT})
+            client.set_widgets_metadata()
+        reads = content["user_expressions"]["reads"]
+        if reads.get("status") != "ok":
+            raise RuntimeError(f"tracing failed: {reads}")
+        # text/plain is the repr of the JSON string report() returns
+        run.reads = json.loads(ast.literal_eval(reads["data"]["text/plain"]))
+        run.nb = nb
+    except (CellExecutionError, CellTimeoutError, RuntimeError) as err:
+        run.error = str(err)
+    run.seconds = round(time.perf_counter() - t0, 2)
+    return run
+
+
+async def execute_all(notebooks: list[Path], jobs: int, root: Path = ROOT, on_done=None):
+    """Execute `notebooks`, at most `jobs` at a time; call on_done(run) as each finishes."""
+    slots = asyncio.Semaphore(max(1, jobs))
+
+    async def one(path: Path) -> Run:
+        async with slots:
+            run = await execute_traced(path, root)
+        if on_done is not None:
+            on_done(run)
+        return run
+
+    return await asyncio.gather(*(one(p) for p in notebooks))
+
+
+def _store(cache, run: Run, root: Path) -> dict:
+    from jupyter_cache.base import CacheBundleIn
+
+    cached = cache.cache_notebook_bundle(
+        CacheBundleIn(run.nb, str(run.notebook.resolve()),
+                      data={"execution_seconds": run.seconds}),
+        check_validity=False, overwrite=True)
+    return {"inputs": {rel(p, root): _digest_since(p, run.started_ns)
+                       for p in inputs_of(run.reads, run.notebook, root)},
+            "seconds": run.seconds, "cache_key": cached.hashkey, "code": run.code}
+
+
+EDITED_DURING_RUN = "edited while the chapter ran"
+
+
+def _digest_since(path: Path, started_ns: int) -> str | None:
+    """The file's digest; but a file changed after the chapter started may not be what it read,
+    so it is recorded as such, and the chapter runs again at the next build."""
+    if path.stat().st_mtime_ns >= started_ns:
+        return EDITED_DURING_RUN
+    return file_digest(path)
+
+
+def _remove_cached(cache, notebooks: list[Path]) -> None:
+    names = {nb.resolve() for nb in notebooks}
+    for record in cache.list_cache_records():
+        if Path(record.uri).resolve() in names:
+            cache.remove_cache(record.pk)
+
+
+class BuildStopped(SystemExit):
+    pass
+
+
+def check_data(root: Path = ROOT) -> None:
+    """The whole data check (aicluster.buildcheck), or stop with its file/row/column message."""
+    sys.path.insert(0, str(ROOT))
+    from aicluster import buildcheck
+    from aicluster.evidence import EvidenceError
+
+    from aicluster.evidence import CROSS_CHECKED_ENV
+
+    try:
+        for note in buildcheck.check_data(root / "data"):
+            print(f"[data check] {note}")
+    except EvidenceError as err:
+        raise BuildStopped(f"Bad input in data/ (no chapter was executed):\n{err}\n"
+                           "Fix the data file(s) named above and build again.") from None
+    # The chapters' kernels (started by this process) may now load each table on its own when
+    # first used, without re-checking the tables against each other (aicluster.evidence.load_all).
+    os.environ[CROSS_CHECKED_ENV] = str((root / "data").resolve())
+
+
+def _expected_seconds(record: dict, name: str) -> float:
+    if name in record:
+        return record[name]["seconds"]
+    return 1e9 if name in SLOW_FIRST else 1e6  # unknown: before the known, slowest first
+
+
+def refresh(root: Path = ROOT, jobs: int | None = None, log=print, check=check_data,
+            notebooks: list[Path] | None = None) -> list[str]:
+    """Bring the cache up to date for `notebooks` (default: every chapter): check the data and
+    execute the stale ones in parallel; return the chapters executed. Raises BuildStopped on
+    bad data or a failing chapter."""
+    stale = stale_chapters(root, notebooks)
+    if not stale:
+        log("execution cache: nothing to execute (no chapter's code or inputs changed)")
+        return []
+    check(root)
+    record = load_record(root)
+    order = sorted(stale, key=lambda nb: _expected_seconds(record, rel(nb, root)), reverse=True)
+    for nb in order:
+        log(f"execution cache: execute {rel(nb, root)} ({stale[nb]})")
+    from jupyter_cache import get_cache
+
+    cache_dir(root).mkdir(parents=True, exist_ok=True)
+    cache = get_cache(str(cache_dir(root)))
+    _remove_cached(cache, order)
+    failed = []
+
+    def done(run: Run) -> None:
+        if run.error is not None:
+            failed.append(run)
+            log(f"execution cache: {rel(run.notebook, root)} FAILED after {run.seconds} s")
+            return
+        record[rel(run.notebook, root)] = _store(cache, run, root)
+        save_record(record, root)
+        log(f"execution cache: executed {rel(run.notebook, root)} in {run.seconds} s")
+
+    jobs = jobs or os.cpu_count() or 1
+    asyncio.run(execute_all(order, jobs, root, on_done=done))
+    if failed:
+        raise BuildStopped("\n\n".join(
+            f"A chapter raised an error while it was executed (the build stopped): "
+            f"{rel(run.notebook, root)}\n{run.error}" for run in failed))
+    return [rel(nb, root) for nb in order]
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--jobs", type=int, default=None, help="chapters at a time (default: cores)")
+    ap.add_argument("--explain", action="store_true", help="print each chapter's recorded inputs")
+    args = ap.parse_args(argv)
+    if args.explain:
+        record = load_record()
         for nb in chapters():
-            print(nb.relative_to(ROOT))
-            for path in inputs(nb):
-                print("   ", path.relative_to(ROOT))
+            entry = record.get(rel(nb))
+            print(rel(nb) + ("" if entry else "  (not recorded yet)"))
+            for name in (entry or {}).get("inputs", {}):
+                print("   ", name)
         return
-    stale = clear_stale()
-    print("execution cache: re-execute " + (", ".join(stale) if stale else "nothing")
-          + " (inputs changed or never recorded)")
+    executed = refresh(jobs=args.jobs)
+    print("execution cache: executed " + (", ".join(executed) if executed else "nothing"))
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    main()

@@ -76,3 +76,17 @@ def test_appendix_page_is_generated_from_the_results(results):
     page = (ROOT / "docs" / "benchmarks.md").read_text(encoding="utf-8")
     assert page == bench_build.render(results), (
         "docs/benchmarks.md is stale: python benchmarks/bench_build.py --render")
+
+
+def test_recorded_edit_scenarios_re_executed_only_what_they_should(results):
+    """What the last `make bench` measured (not timings): a prose edit re-executed no chapter;
+    a data edit exactly the chapters recorded as reading the file, and not every chapter."""
+    edits = results["edits"]
+    prose = edits["edit one chapter's prose"]
+    assert prose["returncode"] == 0 and prose["re_executed"] == []
+    every = set(results["build"]["book"]["cold_html"]["executed"])
+    for name, edit in edits.items():
+        if edit["edited"].startswith("data/"):
+            assert edit["returncode"] == 0, name
+            assert edit["re_executed"] == edit["readers"] != [], name
+            assert set(edit["readers"]) < every, name

@@ -1,8 +1,11 @@
-"""scripts/exec_cache.py: each chapter's inputs are detected, and a build re-executes exactly the
-chapters whose inputs changed; a prose edit re-executes nothing (the cache matches code only)."""
+"""scripts/exec_cache.py: a build executes (in parallel, before Sphinx) exactly the chapters whose
+code or observed inputs changed; the data are checked once, before any chapter runs.
+
+Most tests use a small book of four chapters, each reading one thing (a CSV through open(), a
+CSV through pandas, a GeoJSON through geopandas/GDAL, another chapter's notebook), so that the
+scenarios run in seconds; one test executes a real chapter to see what it reads."""
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -10,89 +13,176 @@ import nbformat
 import pytest
 from jupyter_cache import get_cache
 
-from conftest import ROOT
+from conftest import ROOT, load_module
 
-spec = importlib.util.spec_from_file_location("exec_cache", ROOT / "scripts" / "exec_cache.py")
-exec_cache = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(exec_cache)
-CH = ROOT / "chapters"
+exec_cache = load_module("scripts/exec_cache.py")
+bookcopy = load_module("benchmarks/bookcopy.py")
 
-
-def rel(paths):
-    return {p.relative_to(ROOT).as_posix() for p in paths}
-
-
-def test_inputs_follow_imports_data_names_and_other_chapters():
-    study = rel(exec_cache.inputs(CH / "study_area.ipynb"))
-    assert {"aicluster/geo.py", "aicluster/paths.py", "data/beijing_districts.geojson",
-            "data/district_areas_official.csv", "requirements.txt"} <= study
-    # study_area reads the official areas through the checked evidence loader, which checks the
-    # tables together, so it depends on every data file; it still imports no chapter module.
-    assert "aicluster/westbeijing.py" not in study and "aicluster/pointpattern.py" not in study
-    mentougou = rel(exec_cache.inputs(CH / "mentougou.ipynb"))
-    assert {"aicluster/evidence.py", "aicluster/westbeijing.py", "data/claims.csv"} <= mentougou
-    discussion = rel(exec_cache.inputs(CH / "discussion.ipynb"))
-    assert {"chapters/point_patterns.ipynb", "chapters/mentougou.ipynb"} <= discussion
+CHAPTERS = {  # name -> code of its one code cell
+    "a": "open('../data/a.csv', encoding='utf-8').read()",
+    "b": "import pandas as pd\npd.read_csv('../data/b.csv')",
+    "d": "import geopandas as gpd\nlen(gpd.read_file('../data/d.geojson'))",
+    "e": "import nbformat\nnbformat.read('a.ipynb', as_version=4).cells[1].outputs",
+}
 
 
-def _cache_all(cache_dir):
-    cache = get_cache(str(cache_dir))
-    for nb in exec_cache.chapters():
-        cache.cache_notebook_file(str(nb), check_validity=False, overwrite=True)
-    return cache
-
-
-def _cached(cache):
-    return sorted(rel([ROOT / r.uri for r in cache.list_cache_records()]))
-
-
-@pytest.fixture(scope="module")
-def warm_cache(tmp_path_factory):
-    """A cache holding every chapter, with its inputs recorded (as after a build)."""
-    d = tmp_path_factory.mktemp("warm") / "cache"
-    _cache_all(d)
-    exec_cache.clear_stale(d)  # first call: nothing recorded yet, so every chapter re-executes
-    assert _cached(get_cache(str(d))) == []
-    _cache_all(d)
-    assert exec_cache.clear_stale(d) == []  # nothing changed since
-    return d
+def _notebook(name: str, code: str) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# Chapter {name}\n\nSome prose."),
+                nbformat.v4.new_code_cell(code)]
+    return nb
 
 
 @pytest.fixture
-def cache_dir(warm_cache, tmp_path):
-    return Path(shutil.copytree(warm_cache, tmp_path / "cache"))
+def book(tmp_path) -> Path:
+    root = tmp_path / "book"
+    (root / "chapters").mkdir(parents=True)
+    (root / "data").mkdir()
+    (root / "_config.yml").write_text("execute:\n  timeout: 300\n", encoding="utf-8")
+    (root / "requirements.txt").write_text("pandas\n", encoding="utf-8")
+    (root / "data" / "a.csv").write_text("x\n1\n", encoding="utf-8")
+    (root / "data" / "b.csv").write_text("y\n2\n", encoding="utf-8")
+    shutil.copy(ROOT / "data" / "beijing_districts.geojson", root / "data" / "d.geojson")
+    for name, code in CHAPTERS.items():
+        nbformat.write(_notebook(name, code), root / "chapters" / f"{name}.ipynb")
+    return root
 
 
-def test_an_edited_data_file_re_executes_exactly_the_chapters_that_read_it(cache_dir, monkeypatch):
-    real = exec_cache.digest
-
-    def edited(paths):  # as if data/claims.csv had been edited
-        return {k: ("edited" if k == "data/claims.csv" else v) for k, v in real(paths).items()}
-
-    monkeypatch.setattr(exec_cache, "digest", edited)
-    readers = sorted(nb.relative_to(ROOT).as_posix() for nb in exec_cache.chapters()
-                     if ROOT / "data/claims.csv" in exec_cache.inputs(nb))
-    assert readers  # today every chapter reads data through the loader that checks all tables
-    assert sorted(exec_cache.clear_stale(cache_dir)) == readers
-    everyone = {nb.relative_to(ROOT).as_posix() for nb in exec_cache.chapters()}
-    assert _cached(get_cache(str(cache_dir))) == sorted(everyone - set(readers))
+def refresh(root: Path) -> list[str]:
+    """What `make html` executes (the data check is the real book's; see the test below)."""
+    return sorted(exec_cache.refresh(root, jobs=2, log=lambda _: None, check=lambda _: None))
 
 
-def test_an_edited_module_re_executes_its_importers_only(cache_dir, monkeypatch):
-    real = exec_cache.digest
-    monkeypatch.setattr(exec_cache, "digest", lambda paths: {
-        k: ("edited" if k == "aicluster/westbeijing.py" else v) for k, v in real(paths).items()})
-    stale = exec_cache.clear_stale(cache_dir)
-    assert "chapters/mentougou.ipynb" in stale and "chapters/study_area.ipynb" not in stale
+def edit_prose(path: Path) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells[0].source += "\n\nAn added sentence."
+    nbformat.write(nb, path)
 
 
-def test_a_prose_edit_keeps_the_cached_run(cache_dir):
-    cache = get_cache(str(cache_dir))
-    nb = nbformat.read(CH / "study_area.ipynb", as_version=4)
-    first_md = next(c for c in nb.cells if c.cell_type == "markdown")
-    first_md.source += "\n\nAn added sentence."
-    assert cache.match_cache_notebook(nb) is not None
-    code = next(c for c in nb.cells if c.cell_type == "code" and c.id != "book-setup")
-    code.source += "\nx = 1"
-    with pytest.raises(KeyError):
-        cache.match_cache_notebook(nb)
+def append(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+
+def recorded(root: Path) -> dict[str, set[str]]:
+    return {nb: set(entry["inputs"]) for nb, entry in exec_cache.load_record(root).items()}
+
+
+def test_each_chapter_records_only_what_it_read(book):
+    assert refresh(book) == [f"chapters/{n}.ipynb" for n in sorted(CHAPTERS)]
+    inputs = recorded(book)
+    assert inputs["chapters/a.ipynb"] == {"data/a.csv", "requirements.txt"}
+    assert inputs["chapters/b.ipynb"] == {"data/b.csv", "requirements.txt"}
+    assert inputs["chapters/d.ipynb"] == {"data/d.geojson", "requirements.txt"}  # read by GDAL
+    assert inputs["chapters/e.ipynb"] == {"chapters/a.ipynb", "requirements.txt"}
+    assert refresh(book) == []  # nothing changed
+
+
+def test_the_cache_holds_the_run_sphinx_will_look_for_without_the_tracing(book):
+    refresh(book)
+    cache = get_cache(str(exec_cache.cache_dir(book)))
+    for name in CHAPTERS:
+        nb = nbformat.read(book / "chapters" / f"{name}.ipynb", as_version=4)
+        _, merged = cache.merge_match_into_notebook(nb)  # KeyError if myst-nb would not match
+        code = merged.cells[1]
+        assert code.execution_count == 1  # the silent tracing took no execution count
+        assert code.outputs and all(o.output_type != "error" for o in code.outputs)
+
+
+def test_a_prose_edit_re_executes_nothing(book):
+    refresh(book)
+    edit_prose(book / "chapters" / "a.ipynb")
+    # not a, whose code is unchanged (the cache matches code), nor e, which reads a's notebook:
+    # only code cells and outputs of another chapter count as its input
+    assert refresh(book) == []
+
+
+def test_a_data_edit_re_executes_exactly_its_readers(book):
+    refresh(book)
+    append(book / "data" / "b.csv", "3\n")
+    assert refresh(book) == ["chapters/b.ipynb"]
+    geojson = book / "data" / "d.geojson"
+    geojson.write_text(geojson.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert refresh(book) == ["chapters/d.ipynb"]
+    (book / "requirements.txt").write_text("pandas==2.2.3\n", encoding="utf-8")
+    assert refresh(book) == [f"chapters/{n}.ipynb" for n in sorted(CHAPTERS)]
+
+
+def test_a_code_edit_re_executes_the_chapter_and_its_readers(book):
+    refresh(book)
+    nb = nbformat.read(book / "chapters" / "a.ipynb", as_version=4)
+    nb.cells[1].source += "\n1 + 1"
+    nbformat.write(nb, book / "chapters" / "a.ipynb")
+    assert refresh(book) == ["chapters/a.ipynb", "chapters/e.ipynb"]
+
+
+def test_a_chapter_that_raises_stops_the_build_and_is_not_cached(book):
+    refresh(book)
+    nbformat.write(_notebook("b", "raise ValueError('bad chapter')"),
+                   book / "chapters" / "b.ipynb")
+    with pytest.raises(exec_cache.BuildStopped, match="chapters/b.ipynb") as err:
+        refresh(book)
+    assert "bad chapter" in str(err.value)
+    assert "chapters/b.ipynb" in exec_cache.stale_chapters(book).__repr__()
+
+
+def test_bad_data_stops_before_any_chapter_runs_or_anything_is_written(tmp_path):
+    root = bookcopy.copy_book(tmp_path / "book")
+    claims = root / "data" / "claims.csv"
+    claims.write_text(claims.read_text(encoding="utf-8").replace(",S001,", ",S009,", 1),
+                      encoding="utf-8")
+    with pytest.raises(exec_cache.BuildStopped) as err:
+        exec_cache.refresh(root, log=lambda _: None)
+    message = str(err.value)
+    assert "data/claims.csv, row " in message and "column 'source_id'" in message
+    assert "'S009' is not a known source id" in message and "no chapter was executed" in message
+    assert not (root / "_build").exists()
+
+
+def test_real_chapters_depend_on_the_files_they_read_not_on_every_table(tmp_path, monkeypatch):
+    """study_area reads the boundaries and the official areas, not the evidence tables; the
+    discussion uses claims and sources through evidence.load_all, which in the build (the tables
+    checked together first) loads only the tables a chapter uses."""
+    from aicluster import evidence
+
+    root = bookcopy.copy_book(tmp_path / "book")
+    run = [root / "chapters" / "study_area.ipynb", root / "chapters" / "discussion.ipynb"]
+    monkeypatch.setenv("PYTHONPATH", str(root))  # the kernels import the copy's aicluster
+    monkeypatch.setenv(evidence.CROSS_CHECKED_ENV, "")  # restored after the test
+    assert sorted(exec_cache.refresh(root, log=lambda _: None, notebooks=run)) == [
+        "chapters/discussion.ipynb", "chapters/study_area.ipynb"]
+    inputs = recorded(root)
+    study = inputs["chapters/study_area.ipynb"]
+    assert {"data/beijing_districts.geojson", "data/district_areas_official.csv",
+            "aicluster/geo.py", "aicluster/evidence.py", "requirements.txt"} <= study
+    assert not {"data/claims.csv", "data/events.csv", "data/organisations.csv"} & study
+    discussion = inputs["chapters/discussion.ipynb"]
+    assert {"data/claims.csv", "data/sources.csv", "aicluster/discussion.py"} <= discussion
+    assert not {"data/claim_sums.csv", "data/places.csv"} & discussion
+
+
+def test_an_input_edited_while_its_chapter_runs_re_executes_it_next_time(book):
+    nbformat.write(_notebook("a", "import time\ntime.sleep(3)\nopen('../data/a.csv').read()"),
+                   book / "chapters" / "a.ipynb")
+    import threading
+
+    edit = threading.Timer(1.5, append, (book / "data" / "a.csv", "2\n"))
+    edit.start()  # during the 3 s of chapter a, before it reads the file
+    refresh(book)
+    edit.join()
+    assert exec_cache.load_record(book)["chapters/a.ipynb"]["inputs"]["data/a.csv"] == \
+        exec_cache.EDITED_DURING_RUN
+    assert refresh(book) == ["chapters/a.ipynb"]
+
+
+def test_a_run_gone_from_the_cache_is_executed_again(book):
+    refresh(book)
+    shutil.rmtree(exec_cache.cache_dir(book) / "executed")
+    (exec_cache.cache_dir(book) / "global.db").unlink()
+    assert refresh(book) == [f"chapters/{n}.ipynb" for n in sorted(CHAPTERS)]
+
+
+def test_a_record_of_an_older_format_counts_as_none(book):
+    exec_cache.save_record({"chapters/a.ipynb": {"data/a.csv": "0" * 64}}, book)
+    assert book / "chapters" / "a.ipynb" in exec_cache.stale_chapters(book)

@@ -204,6 +204,14 @@ TOOLTIPS_JS = """() => Array.from(document.querySelectorAll('iframe.bookmap')).f
 })"""
 
 
+# Conditions, not a fixed wait: every image of a document has loaded or failed (so its onload or
+# onerror handler is queued; a payload's <img onerror> among them) ...
+IMAGES_SETTLED_JS = """() => document.readyState === 'complete'
+  && Array.from(document.images).every(img => img.complete)"""
+# ... and the tasks queued before now, such handlers included, have run.
+NEXT_TASK_JS = "() => new Promise(resolve => setTimeout(resolve, 0))"
+
+
 def test_no_payload_runs_in_a_browser_and_each_shows_as_text(poisoned_book):
     from test_built_html import ARGS, CHROMIUM, serve  # the offline browser set-up
     from playwright import sync_api as playwright
@@ -218,9 +226,10 @@ def test_no_payload_runs_in_a_browser_and_each_shows_as_text(poisoned_book):
         page = browser.new_page()
         for name in ["index.html", *pages]:
             page.goto(f"{base}/{name}", wait_until="load")
-            for frame in page.frames[1:]:
+            for frame in page.frames:  # the page and its maps' frames
                 frame.wait_for_load_state("load")
-            page.wait_for_timeout(300)  # let any onload/onerror handler fire
+                frame.wait_for_function(IMAGES_SETTLED_JS)
+                frame.evaluate(NEXT_TASK_JS)
             ran += [f"{name}: {hit}" for hit in page.evaluate(PWNED_JS)]
             shown.append(page.evaluate("() => document.body.innerText"))
             shown += page.evaluate(TOOLTIPS_JS)
