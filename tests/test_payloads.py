@@ -88,8 +88,12 @@ def free_text_columns(table: evidence.Table) -> list[str]:
 
 def _spread(values: list[str], attacks: list[str], limit: int | None = None) -> list[str]:
     """Append the attacks to the values, round robin, so every attack lands in the column (the
-    original text is shortened if the column has a length limit)."""
+    original text is shortened if the column has a length limit). An attack longer than the
+    limit cannot be stored in the column (the loader refuses it: test_evidence) and lands only
+    in the other columns (an event's 40-character timeline label, title_short_en)."""
     out = list(values)
+    if limit is not None:
+        attacks = [a for a in attacks if len(a) <= limit]
     for j, attack in enumerate(attacks):
         i = j % len(out)
         keep = out[i] if limit is None else out[i][: max(0, limit - len(attack) - 1)]
