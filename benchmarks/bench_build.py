@@ -277,7 +277,7 @@ def _weigh(browser, base: str, name: str, html_dir: Path) -> dict:
 
     page.on("request", started)
     page.on("requestfinished", finished)
-    page.on("requestfailed", pending.discard)
+    page.on("requestfailed", lambda req: pending.discard(req))
     # Conditions, not network idleness under a fixed timeout (which a loaded machine misses):
     # the page and every frame loaded (the maps' frames scrolled into view first), then no
     # request of the page still in flight.
