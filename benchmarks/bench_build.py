@@ -532,7 +532,7 @@ def findings(book: dict, baseline: dict, rat: dict, pages: list[dict], imports: 
         "notebooks, in the book and in the baseline alike: a no-change rebuild is "
         "scripts/exec_cache.py finding nothing to execute (hashing each chapter's recorded "
         "inputs), then Python start-up, imports (Sphinx, myst-nb, and aicluster.buildcheck's data "
-        "and font checks, paid by both books) and loading the pickled environment. Ratio {rat['warm_html']:.2f}"
+        f"and font checks, paid by both books) and loading the pickled environment. Ratio {rat['warm_html']:.2f}"
         f" (best of {WARM_REPEATS} runs); differences of a second are within the noise of a "
         "loaded machine.")
     own_max = max(pages, key=lambda p: p["bytes_own"])
