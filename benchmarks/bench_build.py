@@ -277,7 +277,7 @@ def _weigh(browser, base: str, name: str, html_dir: Path) -> dict:
 
     page.on("request", started)
     page.on("requestfinished", finished)
-    page.on("requestfailed", pending.discard)
+    page.on("requestfailed", lambda req: pending.discard(req))
     # Conditions, not network idleness under a fixed timeout (which a loaded machine misses):
     # the page and every frame loaded (the maps' frames scrolled into view first), then no
     # request of the page still in flight.
@@ -532,7 +532,7 @@ def findings(book: dict, baseline: dict, rat: dict, pages: list[dict], imports: 
         "notebooks, in the book and in the baseline alike: a no-change rebuild is "
         "scripts/exec_cache.py finding nothing to execute (hashing each chapter's recorded "
         "inputs), then Python start-up, imports (Sphinx, myst-nb, and aicluster.buildcheck's data "
-        "and font checks, paid by both books) and loading the pickled environment. Ratio {rat['warm_html']:.2f}"
+        f"and font checks, paid by both books) and loading the pickled environment. Ratio {rat['warm_html']:.2f}"
         f" (best of {WARM_REPEATS} runs); differences of a second are within the noise of a "
         "loaded machine.")
     own_max = max(pages, key=lambda p: p["bytes_own"])
