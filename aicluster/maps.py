@@ -743,9 +743,11 @@ class MapBehaviour(branca.element.MacroElement):
                 hint.addTo(map);
                 L.control.scale({imperial: false}).addTo(map);
                 // Labels: the chosen station names first (one hidden only where it would
-                // overlap another), then each place label at the first free position.
+                // overlap another), then each place label at the first free position, or, where
+                // none is free, at the position inside the frame with the fewest overlaps.
                 var MOVES = ["", "translate(0, 13px)", "translate(calc(-100% - 12px), 0)",
-                             "translate(calc(-100% - 12px), 13px)", "translate(0, -13px)"];
+                             "translate(calc(-100% - 12px), 13px)", "translate(0, -13px)",
+                             "translate(calc(-100% - 12px), -13px)"];
                 function overlaps(a, b) {
                     return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
                 }
@@ -765,16 +767,23 @@ class MapBehaviour(branca.element.MacroElement):
                         el.style.visibility = "visible";
                         el.style.transform = "";
                         var moves = station ? [""] : MOVES, placed = false;
+                        var best = "", fewest = Infinity;
                         for (var i = 0; i < moves.length && !placed; i++) {
-                            if (moves[i]) { el.style.transform = moves[i]; }
+                            el.style.transform = moves[i];
                             var r = el.getBoundingClientRect();
-                            if (inside(r) && !kept.some(function (k) { return overlaps(r, k); })) {
+                            var clashes = kept.filter(function (k) { return overlaps(r, k); }).length;
+                            if (inside(r) && clashes === 0) {
                                 kept.push(r); placed = true;
+                            } else {
+                                // a place label that fits nowhere takes the position inside the
+                                // frame with the fewest overlaps, not one past the frame's edge
+                                var cost = clashes + (inside(r) ? 0 : 1000);
+                                if (cost < fewest) { fewest = cost; best = moves[i]; }
                             }
                         }
                         if (!placed) {
                             if (station) { el.style.visibility = "hidden"; }
-                            else { el.style.transform = ""; kept.push(el.getBoundingClientRect()); }
+                            else { el.style.transform = best; kept.push(el.getBoundingClientRect()); }
                         }
                     });
                 }

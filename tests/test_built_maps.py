@@ -168,3 +168,24 @@ def test_legend_folds_and_tooltip_fits_on_a_phone(browser, html_dir):  # noqa: F
         assert fits
         assert errors == []
         context.close()
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_place_labels_stay_inside_the_map_frame(browser, html_dir, width):  # noqa: F811
+    """A place label that cannot avoid every other label still stays inside the frame (on a
+    phone the two far Haidian labels, H14 and H15, once ran past the right edge)."""
+    outside = []
+    with serve(html_dir) as base:
+        for path, maps in MAPS.items():
+            context, page, _, _ = _open(browser, f"{base}/{path}", width)
+            for map_id in maps:
+                _, frame = _map_frame(page, map_id)
+                outside += [f"{map_id}: {text}" for text in frame.evaluate("""() => {
+                    const box = document.querySelector('.folium-map').getBoundingClientRect();
+                    return [...document.querySelectorAll('.bookmap-label:not(.bookmap-station)')]
+                        .filter(e => { const r = e.getBoundingClientRect();
+                            return r.left < box.left - 1 || r.right > box.right + 1
+                                || r.top < box.top - 1 || r.bottom > box.bottom + 1; })
+                        .map(e => e.textContent); }""")]
+            context.close()
+    assert not outside, outside
