@@ -791,8 +791,10 @@ class MapBehaviour(branca.element.MacroElement):
                 // page can still be laying out when the map is drawn (its width changes when a
                 // scrollbar appears): until the reader touches the map, a new size refits the
                 // first view at once rather than after Leaflet's 200 ms resize debounce.
-                // data-labels-placed records the size the labels were last placed for.
-                var touched = false;
+                // folium's first fitBounds may animate, starting one frame later, so labels
+                // count as placed (data-labels-placed: the size they were placed for) only at
+                // the end of a move, or two frames after a call when no move has started.
+                var touched = false, moving = false;
                 ["mousedown", "touchstart", "wheel", "keydown"].forEach(function (type) {
                     map.getContainer().addEventListener(type, function () { touched = true; },
                                                         {passive: true});
@@ -803,14 +805,23 @@ class MapBehaviour(branca.element.MacroElement):
                     document.documentElement.setAttribute("data-labels-placed",
                                                           size.x + "x" + size.y);
                 }
-                map.on("zoomend moveend", place);
+                function settle() {
+                    requestAnimationFrame(function () { requestAnimationFrame(function () {
+                        if (!moving) { place(); }
+                    }); });
+                }
+                map.on("movestart zoomstart", function () {
+                    moving = true;
+                    document.documentElement.removeAttribute("data-labels-placed");
+                });
+                map.on("moveend zoomend", function () { moving = false; place(); });
                 map.on("resize", function () {
                     if (!touched) { map.fitBounds(home, {animate: false}); }
-                    place();
+                    settle();
                 });
-                setTimeout(place, 0);
-                window.addEventListener("load", place);
-                if (document.fonts && document.fonts.ready) { document.fonts.ready.then(place); }
+                setTimeout(settle, 0);
+                window.addEventListener("load", settle);
+                if (document.fonts && document.fonts.ready) { document.fonts.ready.then(settle); }
                 {% if this.attribution %}
                 map.attributionControl.setPrefix(false);
                 map.attributionControl.addAttribution({{ this.attribution|tojson }});
