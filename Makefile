@@ -59,8 +59,9 @@ $(STAMP): requirements.txt pyproject.toml
 # code or inputs changed (the files each read at its last run, observed: data files, modules,
 # other chapters' outputs; requirements.txt), into the execution cache that the build then reads.
 # Bad data or a chapter that raises stops here. `make clean` forgets all.
+# `make html REEXECUTE=1` executes every chapter, whatever is cached or stored.
 _stale-cache:
-	$(OFFLINE_RUN) $(BIN)/python scripts/exec_cache.py
+	$(OFFLINE_RUN) $(BIN)/python scripts/exec_cache.py $(if $(REEXECUTE),--all)
 
 html: setup _stale-cache
 	$(OFFLINE_RUN) $(JB) build . --all --builder html $(JB_FLAGS)

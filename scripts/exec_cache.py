@@ -12,10 +12,16 @@ This script records them, and runs the build's work in three steps:
    other chapters' stored outputs, package modules) plus what ``geopandas.read_file`` reads
    (GDAL opens files in C, out of the hook's sight), and the ``aicluster`` modules it imported.
    Files under ``data/``, ``chapters/``, ``aicluster/`` ... of the repository count; outputs
-   (``figures/``, ``_build/``) and the environment (``.venv``) do not. ``requirements.txt`` is
+   (``figures/``, ``_build/``) and the environment (``.venv``) do not. ``requirements.txt`` and ``apt.txt`` are
    an input of every chapter (a changed pin can change any result). For another chapter's
    notebook only its code cells and their outputs count, so a prose edit there re-executes
    nothing. The record is ``_build/.jupyter_cache/inputs.json``.
+   A stale chapter is not executed when its **stored outputs** are current: the outputs
+   committed in the notebook were made from its current code and inputs, as recorded by
+   scripts/store_outputs.py in ``chapters/stored_outputs.json``. Its notebook goes into the cache
+   as it is (as Quarto's ``freeze``), so a fresh clone executes only what changed since the
+   outputs were stored; ``make test`` (nbval) checks that executing each chapter gives exactly
+   those outputs. ``--all`` executes every chapter whatever is cached or stored.
 2. **The data check, once.** Before any chapter runs, every file in ``data/`` is checked, each
    table on its own and the tables against each other (``aicluster.buildcheck.check_data``: the
    same checks, and the same file/row/column messages, as the Sphinx build's first step). Bad
@@ -33,6 +39,7 @@ This script records them, and runs the build's work in three steps:
     python scripts/exec_cache.py               # check data, execute stale chapters, record inputs
     python scripts/exec_cache.py --jobs 1      # one chapter at a time
     python scripts/exec_cache.py --explain     # each chapter's recorded inputs
+    python scripts/exec_cache.py --all         # execute every chapter
 """
 from __future__ import annotations
 
@@ -52,7 +59,12 @@ RECORD = "inputs.json"
 # Parts of the repository a chapter's reads there do not depend on: its outputs and the
 # environment. Everything else it reads is an input.
 NOT_INPUTS = ("_build", ".venv", ".git", "figures", "__pycache__", ".ipynb_checkpoints")
-ALWAYS = ("requirements.txt",)
+# Inputs of every chapter: a changed pin, or a changed font package, can change any result.
+ALWAYS = ("requirements.txt", "apt.txt")
+# The committed record of the outputs stored in the chapters (scripts/store_outputs.py): each
+# chapter's code, stored outputs and inputs when they were stored. A chapter whose code, outputs
+# and inputs are still those is not executed: its stored outputs go into the cache as they are.
+STORED = "chapters/stored_outputs.json"
 # Scheduling only (results do not depend on it): with no recorded time (a cold build), these start
 # first, since the parallel execution can end no sooner than its slowest chapter does (the
 # point-pattern chapter's Monte Carlo tests take most of a cold build).
@@ -147,11 +159,25 @@ def cache_dir(root: Path = ROOT) -> Path:
     return root / "_build" / ".jupyter_cache"
 
 
+_DIGESTS: dict = {}  # (path, mtime, size) -> digest: chapters share inputs (the package modules)
+
+
 def file_digest(path: Path) -> str | None:
     """SHA-256 of a file (None if it is gone); of a notebook, only its code cells and their
     outputs: what another chapter can read from it."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
     if not path.is_file():
         return None
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key not in _DIGESTS:
+        _DIGESTS[key] = _digest(path)
+    return _DIGESTS[key]
+
+
+def _digest(path: Path) -> str:
     if path.suffix == ".ipynb":
         nb = json.loads(path.read_bytes())  # not nbformat: validating costs time on every build
         code = [{"source": _text(c["source"]), "outputs": c.get("outputs", [])}
@@ -213,6 +239,56 @@ def changed_inputs(entry: dict | None, root: Path = ROOT) -> list[str] | None:
         return None
     return [name for name, digest in entry["inputs"].items()
             if file_digest(root / name) != digest]
+
+
+# -- the stored outputs (committed) ------------------------------------------------------------
+def load_stored(root: Path = ROOT) -> dict:
+    path = root / STORED
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def save_stored(stored: dict, root: Path = ROOT) -> None:
+    text = json.dumps(stored, indent=1, sort_keys=True) + "\n"
+    tmp = root / (STORED + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, root / STORED)
+
+
+def stored_entry(run: "Run", root: Path = ROOT, previous: dict | None = None) -> dict:
+    """What scripts/store_outputs.py records for a chapter whose executed notebook it has just
+    written: its code, its stored outputs, its inputs (as the run found them) and the run's
+    seconds. If only the seconds differ from `previous`, `previous` is kept, so that storing
+    unchanged outputs again changes no file."""
+    entry = {"code": run.code, "outputs": file_digest(run.notebook),
+             "inputs": {rel(p, root): _digest_since(p, run.started_ns)
+                        for p in inputs_of(run.reads, run.notebook, root)},
+             "seconds": round(run.seconds, 1)}
+    if previous and {k: v for k, v in previous.items() if k != "seconds"} == {
+            k: v for k, v in entry.items() if k != "seconds"}:
+        return previous
+    return entry
+
+
+def stored_outputs_current(notebook: Path, entry: dict | None, root: Path = ROOT) -> bool:
+    """The chapter's stored outputs are what executing it now would give: its code, its stored
+    outputs and every input are as they were when the outputs were stored. (That executing it
+    gives those outputs, byte for byte, is what `make test` checks with nbval.)"""
+    return bool(entry) and (entry.get("code") == code_digest(notebook)
+                            and entry.get("outputs") == file_digest(notebook)
+                            and changed_inputs(entry, root) == [])
+
+
+def _adopt_stored(cache, notebook: Path, entry: dict, root: Path) -> dict:
+    """Put the chapter with its stored outputs into the cache, as if just executed."""
+    from jupyter_cache.base import CacheBundleIn
+    import nbformat
+
+    cached = cache.cache_notebook_bundle(
+        CacheBundleIn(nbformat.read(notebook, as_version=4), str(notebook.resolve()),
+                      data={"execution_seconds": entry["seconds"]}),
+        check_validity=False, overwrite=True)
+    return {"inputs": entry["inputs"], "seconds": entry["seconds"],
+            "cache_key": cached.hashkey, "code": entry["code"]}
 
 
 def _cached(cache, notebook: Path) -> bool:
@@ -362,7 +438,7 @@ EDITED_DURING_RUN = "edited while the chapter ran"
 def _digest_since(path: Path, started_ns: int) -> str | None:
     """The file's digest; but a file changed after the chapter started may not be what it read,
     so it is recorded as such, and the chapter runs again at the next build."""
-    if path.stat().st_mtime_ns >= started_ns:
+    if path.exists() and path.stat().st_mtime_ns >= started_ns:
         return EDITED_DURING_RUN
     return file_digest(path)
 
@@ -398,30 +474,47 @@ def check_data(root: Path = ROOT) -> None:
 
 
 def _expected_seconds(record: dict, name: str) -> float:
-    if name in record:
+    if "seconds" in record.get(name, {}):
         return record[name]["seconds"]
     return 1e9 if name in SLOW_FIRST else 1e6  # unknown: before the known, slowest first
 
 
 def refresh(root: Path = ROOT, jobs: int | None = None, log=print, check=check_data,
-            notebooks: list[Path] | None = None) -> list[str]:
-    """Bring the cache up to date for `notebooks` (default: every chapter): check the data and
-    execute the stale ones in parallel; return the chapters executed. Raises BuildStopped on
-    bad data or a failing chapter."""
-    stale = stale_chapters(root, notebooks)
+            notebooks: list[Path] | None = None, reexecute: bool = False) -> list[str]:
+    """Bring the cache up to date for `notebooks` (default: every chapter): take the stored
+    outputs of the stale chapters whose stored outputs are current; check the data and execute
+    the others in parallel; return the chapters executed. With `reexecute`, execute every one of
+    `notebooks`, whatever is cached or stored. Raises BuildStopped on bad data or a failing
+    chapter."""
+    if reexecute:
+        stale = {nb: "asked to re-execute" for nb in
+                 (chapters(root) if notebooks is None else notebooks)}
+    else:
+        stale = stale_chapters(root, notebooks)
     if not stale:
         log("execution cache: nothing to execute (no chapter's code or inputs changed)")
         return []
-    check(root)
     record = load_record(root)
-    order = sorted(stale, key=lambda nb: _expected_seconds(record, rel(nb, root)), reverse=True)
-    for nb in order:
-        log(f"execution cache: execute {rel(nb, root)} ({stale[nb]})")
+    stored = {} if reexecute else load_stored(root)
+    adopt = [nb for nb in stale if stored_outputs_current(nb, stored.get(rel(nb, root)), root)]
+    order = sorted((nb for nb in stale if nb not in adopt),
+                   key=lambda nb: _expected_seconds(record, rel(nb, root)), reverse=True)
+    if order:
+        check(root)  # bad data stops the build here, before anything is written
     from jupyter_cache import get_cache
 
     cache_dir(root).mkdir(parents=True, exist_ok=True)
     cache = get_cache(str(cache_dir(root)))
-    _remove_cached(cache, order)
+    _remove_cached(cache, list(stale))
+    for nb in adopt:
+        record[rel(nb, root)] = _adopt_stored(cache, nb, stored[rel(nb, root)], root)
+        log(f"execution cache: use the stored outputs of {rel(nb, root)} (its code and inputs "
+            f"are those they were stored from, {STORED})")
+    save_record(record, root)
+    if not order:
+        return []
+    for nb in order:
+        log(f"execution cache: execute {rel(nb, root)} ({stale[nb]})")
     failed = []
 
     def done(run: Run) -> None:
@@ -446,6 +539,8 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--jobs", type=int, default=None, help="chapters at a time (default: cores)")
     ap.add_argument("--explain", action="store_true", help="print each chapter's recorded inputs")
+    ap.add_argument("--all", action="store_true", dest="reexecute",
+                    help="execute every chapter, whatever is cached or stored")
     args = ap.parse_args(argv)
     if args.explain:
         record = load_record()
@@ -455,7 +550,7 @@ def main(argv: list[str] | None = None) -> None:
             for name in (entry or {}).get("inputs", {}):
                 print("   ", name)
         return
-    executed = refresh(jobs=args.jobs)
+    executed = refresh(jobs=args.jobs, reexecute=args.reexecute)
     print("execution cache: executed " + (", ".join(executed) if executed else "nothing"))
 
 

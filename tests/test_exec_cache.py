@@ -16,6 +16,7 @@ from jupyter_cache import get_cache
 from conftest import ROOT, load_module
 
 exec_cache = load_module("scripts/exec_cache.py")
+store_outputs = load_module("scripts/store_outputs.py")
 bookcopy = load_module("benchmarks/bookcopy.py")
 
 CHAPTERS = {  # name -> code of its one code cell
@@ -72,10 +73,10 @@ def recorded(root: Path) -> dict[str, set[str]]:
 def test_each_chapter_records_only_what_it_read(book):
     assert refresh(book) == [f"chapters/{n}.ipynb" for n in sorted(CHAPTERS)]
     inputs = recorded(book)
-    assert inputs["chapters/a.ipynb"] == {"data/a.csv", "requirements.txt"}
-    assert inputs["chapters/b.ipynb"] == {"data/b.csv", "requirements.txt"}
-    assert inputs["chapters/d.ipynb"] == {"data/d.geojson", "requirements.txt"}  # read by GDAL
-    assert inputs["chapters/e.ipynb"] == {"chapters/a.ipynb", "requirements.txt"}
+    assert inputs["chapters/a.ipynb"] == {"data/a.csv", "requirements.txt", "apt.txt"}
+    assert inputs["chapters/b.ipynb"] == {"data/b.csv", "requirements.txt", "apt.txt"}
+    assert inputs["chapters/d.ipynb"] == {"data/d.geojson", "requirements.txt", "apt.txt"}  # read by GDAL
+    assert inputs["chapters/e.ipynb"] == {"chapters/a.ipynb", "requirements.txt", "apt.txt"}
     assert refresh(book) == []  # nothing changed
 
 
@@ -150,7 +151,8 @@ def test_real_chapters_depend_on_the_files_they_read_not_on_every_table(tmp_path
     run = [root / "chapters" / "study_area.ipynb", root / "chapters" / "discussion.ipynb"]
     monkeypatch.setenv("PYTHONPATH", str(root))  # the kernels import the copy's aicluster
     monkeypatch.setenv(evidence.CROSS_CHECKED_ENV, "")  # restored after the test
-    assert sorted(exec_cache.refresh(root, log=lambda _: None, notebooks=run)) == [
+    assert sorted(exec_cache.refresh(root, log=lambda _: None, notebooks=run,
+                                     reexecute=True)) == [
         "chapters/discussion.ipynb", "chapters/study_area.ipynb"]
     inputs = recorded(root)
     study = inputs["chapters/study_area.ipynb"]
@@ -186,3 +188,68 @@ def test_a_run_gone_from_the_cache_is_executed_again(book):
 def test_a_record_of_an_older_format_counts_as_none(book):
     exec_cache.save_record({"chapters/a.ipynb": {"data/a.csv": "0" * 64}}, book)
     assert book / "chapters" / "a.ipynb" in exec_cache.stale_chapters(book)
+
+
+# -- stored outputs (chapters/stored_outputs.json): a fresh clone executes only what changed ------
+def store(root: Path, *names: str) -> None:
+    """What `make outputs` does for these chapters (scripts/store_outputs.py)."""
+    for name in names:
+        store_outputs.execute_in_place(root / "chapters" / f"{name}.ipynb")
+
+
+def test_a_fresh_clone_uses_the_stored_outputs_of_chapters_whose_inputs_are_unchanged(book):
+    store(book, "a", "b")
+    assert set(exec_cache.load_stored(book)) == {"chapters/a.ipynb", "chapters/b.ipynb"}
+    # no _build: as a fresh clone
+    assert refresh(book) == ["chapters/d.ipynb", "chapters/e.ipynb"]
+    cache = get_cache(str(exec_cache.cache_dir(book)))
+    for name in ("a", "b"):
+        nb = nbformat.read(book / "chapters" / f"{name}.ipynb", as_version=4)
+        _, merged = cache.merge_match_into_notebook(nb)  # KeyError if myst-nb would not match
+        assert merged.cells[1].outputs == nb.cells[1].outputs  # the stored ones
+    assert refresh(book) == []
+
+
+def test_stored_outputs_are_not_used_once_an_input_or_the_code_changed(book):
+    store(book, "a", "b", "e")
+    append(book / "data" / "a.csv", "3\n")  # a's input; e reads a's notebook, unchanged on disk
+    assert refresh(book) == ["chapters/a.ipynb", "chapters/d.ipynb"]
+    nb = nbformat.read(book / "chapters" / "b.ipynb", as_version=4)
+    nb.cells[1].outputs = []  # stored outputs edited by hand, or stripped
+    nbformat.write(nb, book / "chapters" / "b.ipynb")
+    shutil.rmtree(book / "_build")
+    assert "chapters/b.ipynb" in refresh(book)
+
+
+def test_a_prose_edit_keeps_the_stored_outputs_in_use(book):
+    store(book, "a")
+    edit_prose(book / "chapters" / "a.ipynb")
+    assert "chapters/a.ipynb" not in refresh(book)
+
+
+def test_asked_to_re_execute_it_executes_every_chapter(book):
+    store(book, *CHAPTERS)
+    assert refresh(book) == []
+    executed = exec_cache.refresh(book, jobs=2, log=lambda _: None, check=lambda _: None,
+                                  reexecute=True)
+    assert sorted(executed) == [f"chapters/{n}.ipynb" for n in sorted(CHAPTERS)]
+
+
+def test_storing_unchanged_outputs_again_changes_no_file(book):
+    store(book, "a")
+    before = (book / "chapters" / exec_cache.STORED.split("/")[-1]).read_bytes()
+    notebook = (book / "chapters" / "a.ipynb").read_bytes()
+    store(book, "a")
+    assert (book / "chapters" / "stored_outputs.json").read_bytes() == before
+    assert (book / "chapters" / "a.ipynb").read_bytes() == notebook
+
+
+def test_every_chapter_of_the_book_has_current_stored_outputs():
+    """The committed record says, for every chapter, that its stored outputs were made from its
+    current code and inputs; so a fresh clone's build executes nothing (and nbval, in this
+    suite, checks that executing each chapter gives exactly those outputs)."""
+    stored = exec_cache.load_stored(ROOT)
+    stale = [exec_cache.rel(nb) for nb in exec_cache.chapters()
+             if not exec_cache.stored_outputs_current(nb, stored.get(exec_cache.rel(nb)))]
+    assert not stale, (f"stored outputs not recorded as current: {stale}; run "
+                       f"scripts/store_outputs.py {' '.join(stale)}")
