@@ -133,7 +133,7 @@ class BrokenTimeAxis:
 
 # The one time axis of the book's timelines: 958 to the plans for 2026, with most of the width for
 # the years since 2019, where most events fall.
-BOOK_AXIS = BrokenTimeAxis(breaks=(950, 1950, 2010, 2019, 2027), widths=(0.09, 0.12, 0.12, 0.67))
+BOOK_AXIS = BrokenTimeAxis(breaks=(950, 1950, 2010, 2019, 2027), widths=(0.11, 0.11, 0.11, 0.67))
 
 
 def default_ticks(axis: BrokenTimeAxis, min_gap: float = 0.07) -> list[float]:
@@ -397,7 +397,28 @@ def timeline_figure(items: pd.DataFrame, axis: BrokenTimeAxis = BOOK_AXIS,
                    loc="lower left", bbox_to_anchor=(0.01, 0.0), ncol=legend_cols,
                    fontsize=LABEL_FONTSIZE, frameon=False, columnspacing=1.5,
                    handletextpad=0.5, borderaxespad=0.1)
+    check_ticks_apart(ax)
+    style.check_labels_clear(fig)
     return fig
+
+
+TICK_GAP_PT = 3.0  # at least about a space between two year labels, so that none reads as one
+
+
+def check_ticks_apart(ax, min_gap_pt: float = TICK_GAP_PT) -> None:
+    """Raise ValueError naming two neighbouring year labels of `ax` closer than `min_gap_pt`
+    (touching labels, such as "950 1950" on a broken axis, read as one number)."""
+    fig = ax.figure
+    renderer = fig.canvas.get_renderer()
+    labels = sorted(((t.get_text(), t.get_window_extent(renderer))
+                     for t in style.drawn_texts(fig) if t in ax.get_xticklabels()),
+                    key=lambda e: e[1].x0)
+    for (a, box_a), (b, box_b) in zip(labels, labels[1:]):
+        gap_pt = (box_b.x0 - box_a.x1) * 72 / fig.dpi
+        if gap_pt < min_gap_pt:
+            raise ValueError(f"year labels {a!r} and {b!r} are {gap_pt:.1f} pt apart on the "
+                             f"time axis (at least {min_gap_pt:g} pt): widen the segment "
+                             "between them")
 
 
 def _lane_height(sub: pd.DataFrame, titled: bool, ax_width_in: float, axis) -> int:

@@ -176,3 +176,19 @@ def test_event_table_and_recent_share(ev):
 def test_category_labels_are_words():
     assert timeline.category_label("coal_steel") == "Coal and steel (煤炭与钢铁)"
     assert all("_" not in timeline.category_label(c) for c in timeline.CATEGORY_STYLE)
+
+
+def test_year_labels_on_the_time_axis_keep_a_space_apart():
+    """On the book's broken axis the first segment (950-1950) is narrow: at 9 % of the axis
+    width its two year labels touched ("950 1950"); the figure now refuses that."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from aicluster import evidence
+
+    items = timeline.event_items(evidence.load_all().events, lane="category")
+    timeline.timeline_figure(items)  # the book's axis: no error
+    narrow = timeline.BrokenTimeAxis(breaks=(950, 1950, 2010, 2019, 2027),
+                                     widths=(0.09, 0.12, 0.12, 0.67))
+    with pytest.raises(ValueError, match="'950' and '1950'"):
+        timeline.timeline_figure(items, narrow)
