@@ -902,9 +902,10 @@ def add_north_arrow(ax):
 # -- static context for maps drawn outside BookMap (e.g. aicluster.ppfigures) ----------------
 #: Light context under statistical maps: grey rail, thin water, small station dots.
 QUIET_RAIL = "#9a9a9a"
-QUIET_TEXT_PT = 8.0
-#: Labels of places and areas on the static maps (points, printed size).
-LABEL_PT = 8.0
+#: Station names and attributions: the smallest size the book prints (style.MIN_PRINT_PT).
+QUIET_TEXT_PT = float(style.MIN_PRINT_PT)
+#: Labels of places and areas on the static maps (points, printed size): the same size.
+LABEL_PT = float(style.MIN_PRINT_PT)
 #: The static map's title (points, printed size).
 TITLE_PT = 11.0
 
