@@ -473,6 +473,7 @@ def render(results: dict) -> str:
                      results["chapter_import_seconds"])
     lines += ["### Findings", ""] + [f"- {_md_text(f)}" for f in found] + [""]
     lines += _render_pointpattern(results.get("pointpattern"))
+    lines += _render_spatstat(_spatstat_results())
     lines += [
         "## Page weight and requests",
         "",
@@ -495,6 +496,43 @@ def render(results: dict) -> str:
               "figures. *Shared*: theme, vendored and search files, the same on every page. "
               "*Gzip*: all bytes, compressed as a web server would send them."]
     return "\n".join(lines) + "\n"
+
+
+SPATSTAT_JSON = ROOT / "benchmarks" / "pointpattern_spatstat.json"
+
+
+def _spatstat_results() -> dict | None:
+    """The engine against spatstat (benchmarks/bench_pointpattern.py, run by `make bench` when
+    R and spatstat are installed), as last measured."""
+    if not SPATSTAT_JSON.exists():
+        return None
+    return json.loads(SPATSTAT_JSON.read_text(encoding="utf-8"))
+
+
+def _render_spatstat(data: dict | None) -> list[str]:
+    title = "## The point-pattern engine against spatstat"
+    if not data:
+        return [title, "", "Not measured (R with spatstat was not installed).", ""]
+    lines = [title, "",
+             f"{_md_text(data['benchmark'])}: `aicluster.pointpattern` and R spatstat side by "
+             "side in one run of `benchmarks/bench_pointpattern.py` "
+             "(`benchmarks/pointpattern_spatstat.json`). *Ratio*: spatstat's time over "
+             "aicluster's (above 1: aicluster is faster).", "",
+             "| Points | Simulations | aicluster (s) | spatstat (s) | Ratio, wall | Ratio, CPU | "
+             "Peak memory, aicluster (MB) | Same statistic |",
+             "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+    for row in data["rows"]:
+        lines.append(
+            f"| {row['n']:,} | {row['nsim']:,} | {row['aicluster']['seconds']:.2f} | "
+            f"{row['spatstat']['seconds']:.2f} | {row['spatstat_over_aicluster']:.2f} | "
+            f"{row.get('spatstat_over_aicluster_cpu', float('nan')):.2f} | "
+            f"{row['aicluster']['peak_mb']:,.0f} | {'yes' if row.get('same_T_obs') else 'no'} |")
+    growth = data.get("growth_exponent_time_per_simulation", {})
+    if growth:
+        lines += ["", "Time per simulation grows as n to the power "
+                  + ", ".join(f"{v:g} ({k})" for k, v in growth.items()) + "."]
+    lines += [""] + [f"- {_md_text(n)}" for n in data.get("notes", [])] + [""]
+    return lines
 
 
 def _render_pointpattern(pp: dict | None) -> list[str]:
