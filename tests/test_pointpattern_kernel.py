@@ -98,3 +98,16 @@ def test_envelope_test_is_unchanged_by_the_kernel(monkeypatch):
     np.testing.assert_allclose(fast.simulated, slow.simulated, rtol=1e-12, atol=0)
     assert fast.T_obs == pytest.approx(slow.T_obs, rel=1e-12)
     assert fast.p_value == slow.p_value
+
+
+def test_fast_acos_is_within_one_unit_in_the_last_place_of_acos():
+    from aicluster._pairkernel import fast_acos
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.uniform(0.0, 1.0, 200_000), rng.uniform(0.49, 0.51, 20_000),
+                        1.0 - rng.uniform(0.0, 1e-6, 20_000), [0.0, 0.5, 1.0, 5e-324, 1e-300]])
+    ours = np.array([fast_acos(v) for v in x])
+    exact = np.arccos(x)
+    ulp = np.spacing(exact)
+    assert np.all(np.abs(ours - exact) <= np.maximum(ulp, np.spacing(1e-300)))
+    assert fast_acos(1.0) == 0.0 and fast_acos(0.0) == np.arccos(0.0)
