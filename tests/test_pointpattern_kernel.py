@@ -87,17 +87,28 @@ def test_kernel_bins_distances_on_grid_values_as_searchsorted():
             _agree(pts[None], win, r, corr)
 
 
+def test_kernel_handles_coincident_points_and_tiny_patterns():
+    # duplicates (d = 0, counted from r = 0 on), two-point patterns, all points in one cell
+    win = pp._window(box(0.0, 0.0, 1.0, 1.0))
+    dup = np.array([[[0.3, 0.3], [0.3, 0.3], [0.0, 0.0], [0.0, 0.0], [0.31, 0.3]]])
+    for corr in ("none", "isotropic", "translation"):
+        _agree(dup, win, np.linspace(0.0, 0.2, 21), corr)
+        _agree(np.array([[[0.1, 0.1], [0.2, 0.15]]]), win, np.linspace(0.0, 0.3, 31), corr)
+
+
 def test_envelope_test_is_unchanged_by_the_kernel(monkeypatch):
     # the whole global test (observed curve and 99 simulated ones) in a rectangle, both engines
     win = box(0.0, 0.0, 2.0, 1.0)
     pts = pp.csr(win, 120, np.random.default_rng(3))
-    fast = pp.global_envelope_test(pts, win, nsim=99, rng=4)
+    options = [dict(), dict(fix_n=False, test="dclf", correction="translation")]
+    fast = [pp.global_envelope_test(pts, win, nsim=99, rng=4, **o) for o in options]
     original = pp._k_sums
     monkeypatch.setattr(pp, "_k_sums", lambda *a, **k: original(*a, **k, compiled=False))
-    slow = pp.global_envelope_test(pts, win, nsim=99, rng=4)
-    np.testing.assert_allclose(fast.simulated, slow.simulated, rtol=1e-12, atol=0)
-    assert fast.T_obs == pytest.approx(slow.T_obs, rel=1e-12)
-    assert fast.p_value == slow.p_value
+    slow = [pp.global_envelope_test(pts, win, nsim=99, rng=4, **o) for o in options]
+    for f, s in zip(fast, slow):
+        np.testing.assert_allclose(f.simulated, s.simulated, rtol=1e-12, atol=0)
+        assert f.T_obs == pytest.approx(s.T_obs, rel=1e-12)
+        assert f.p_value == s.p_value
 
 
 def test_fast_acos_is_within_one_unit_in_the_last_place_of_acos():
