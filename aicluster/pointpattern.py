@@ -88,7 +88,14 @@ from shapely.geometry import MultiPolygon, Polygon
 
 # The pair kernel (aicluster._pairkernel) is compiled with numba, a pinned requirement: say so
 # at import rather than at the first K function (numba itself is imported on first use).
-if importlib.util.find_spec("numba") is None:
+def _numba_installed() -> bool:
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+if not _numba_installed():
     raise ImportError("aicluster.pointpattern needs numba (pinned in requirements.txt) for its "
                       "compiled pair kernel: install the project's requirements, e.g. "
                       "`pip install -r requirements.txt`")

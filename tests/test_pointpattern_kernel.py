@@ -122,3 +122,28 @@ def test_fast_acos_is_within_one_unit_in_the_last_place_of_acos():
     ulp = np.spacing(exact)
     assert np.all(np.abs(ours - exact) <= np.maximum(ulp, np.spacing(1e-300)))
     assert fast_acos(1.0) == 0.0 and fast_acos(0.0) == np.arccos(0.0)
+
+
+@pytest.mark.parametrize("module", ["aicluster.pointpattern", "aicluster._pairkernel"])
+def test_without_numba_the_import_fails_with_a_clear_message(module):
+    # numba is a pinned requirement: its absence is an error that names it, not a silent
+    # fallback to another engine
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "class Hide:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'numba' or name.startswith('numba.'):\n"
+        "            raise ModuleNotFoundError(\"No module named 'numba'\")\n"
+        "sys.meta_path.insert(0, Hide())\n"
+        f"import {module}\n"
+    )
+    from conftest import ROOT
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert out.returncode != 0
+    assert "ImportError: aicluster.pointpattern needs numba (pinned in requirements.txt)" in out.stderr
