@@ -25,7 +25,7 @@ help:
 	@echo "make test     set up, build both books, run the whole test suite (unit, data, nbval, browser, PDF)"
 	@echo "make book-student  HTML without solutions (_build/student/html), reusing the execution cache"
 	@echo "make html | make pdf | make outputs (re-execute notebooks, store outputs) | make clean"
-	@echo "make bench    time the build against a baseline book, page weights (benchmarks/results.json)"
+	@echo "make bench    time the build against a baseline book, page weights, the point-pattern engine against pointpats and R spatstat (benchmarks/results.json)"
 	@echo "make dist     build the book, then dist/aicluster-book-VERSION.tar.gz (HTML, PDF, notebooks) + SHA-256 manifest"
 
 setup: apt venv

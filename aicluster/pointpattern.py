@@ -49,7 +49,12 @@ Conventions shared with spatstat (spatstat.explore 3.0)
   visited only if ``dx*dx + dy*dy < rmax*rmax`` (strictly), so a pair at
   exactly ``r_max`` is not counted in ``K(r_max)``.
 * Simulations run in batches sized by their expected number of close pairs
-  (:data:`PAIR_BUDGET`), so memory does not grow with nsim or n².
+  (:data:`PAIR_BUDGET`), so memory does not grow with nsim or n².  K sums with no
+  correction, and with the isotropic or translation correction in a rectangle, are
+  computed by a compiled cell-list kernel (:mod:`aicluster._pairkernel`, numba) that visits
+  only the pairs closer than r_max and holds no per-pair arrays; the other cases (polygon
+  edge weights, point weights) by numpy over KD-tree pairs.  The two engines agree to
+  1e-12 (``tests/test_pointpattern_kernel.py``).
 * Edge-correction weights are clipped to at most 100 (spatstat's
   ``spatstat.options("maxedgewt")``); isotropic weights also to at least 1.
 * Clark-Evans: spatstat's ``clarkevans``/``clarkevans.test`` formulas and
@@ -71,6 +76,7 @@ Known differences from spatstat
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
 
@@ -79,6 +85,20 @@ import shapely
 from scipy.spatial import cKDTree
 from shapely import affinity
 from shapely.geometry import MultiPolygon, Polygon
+
+# The pair kernel (aicluster._pairkernel) is compiled with numba, a pinned requirement: say so
+# at import rather than at the first K function (numba itself is imported on first use).
+def _numba_installed() -> bool:
+    try:
+        return importlib.util.find_spec("numba") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+if not _numba_installed():
+    raise ImportError("aicluster.pointpattern needs numba (pinned in requirements.txt) for its "
+                      "compiled pair kernel: install the project's requirements, e.g. "
+                      "`pip install -r requirements.txt`")
 
 __all__ = [
     "MAX_EDGE_WEIGHT",
@@ -683,7 +703,11 @@ def _expected_pairs(n: int, win: _Window, rmax: float) -> float:
 
 
 def _patterns_per_batch(n: int, win: _Window, rmax: float, budget: int = PAIR_BUDGET) -> int:
-    """How many n-point patterns to simulate together so that their close pairs fit the budget."""
+    """How many n-point patterns to simulate together so that their close pairs fit the budget.
+
+    The batches also cut the random stream into patterns (:func:`csr` draws a batch at once),
+    so a new budget would change the simulated patterns: the compiled kernel, which needs no
+    pair memory, keeps the numpy engine's batches and so its simulations and p-values."""
     return max(1, int(budget // max(1.0, 1.5 * _expected_pairs(n, win, rmax))))
 
 
@@ -846,11 +870,15 @@ def _k_sums(
     r: np.ndarray,
     correction: str,
     point_weights: np.ndarray | None = None,
+    compiled: bool = True,
 ) -> np.ndarray:
     """``sum_{i != j} 1{d_ij <= r} e_ij w_i w_j`` for every pattern and r.
 
     Returns an (m, len(r)) array.  Only pairs with ``d_ij < max(r)`` are visited (spatstat's
-    strict rule at the top of the grid), in chunks of at most :data:`PAIR_BUDGET` pairs.
+    strict rule at the top of the grid).  Without point weights, with no correction or in a
+    rectangle, the compiled kernel (:func:`_k_sums_compiled`) does it; otherwise (and with
+    ``compiled=False``, which the tests use to check the kernel) numpy, in chunks of at most
+    :data:`PAIR_BUDGET` pairs.
     """
     m = patterns.shape[0]
     flat = patterns.reshape(-1, 2)
@@ -863,6 +891,8 @@ def _k_sums(
         else:
             bd = _boundary_distance(flat, win)
     pw = None if point_weights is None else np.asarray(point_weights, dtype=float).reshape(-1)
+    if compiled and pw is None and (correction == "none" or win.is_rectangle):
+        return _k_sums_compiled(patterns, win, r, correction, terms)
     if terms is not None and pw is None:
         return _k_sums_rect_iso(patterns, r, terms)
     for g, i, j, d in _pair_chunks(patterns, float(r[-1])):
@@ -874,6 +904,42 @@ def _k_sums(
         b = _bin_index(r, d)
         acc += np.bincount(g * (nr + 1) + b if m > 1 else b, weights=w_ij + w_ji, minlength=m * (nr + 1))
     return np.cumsum(acc.reshape(m, nr + 1)[:, :nr], axis=1)
+
+
+def _even_step(r: np.ndarray) -> float:
+    """The step of an evenly spaced grid (as :func:`_bin_index` tests it), else 0."""
+    nr = len(r)
+    step = (r[-1] - r[0]) / (nr - 1) if nr > 2 else 0.0
+    if step <= 0 or np.max(np.abs(np.diff(r) - step)) > 1e-9 * step:
+        return 0.0
+    return float(step)
+
+
+def _k_sums_compiled(patterns: np.ndarray, win: _Window, r: np.ndarray, correction: str,
+                     terms=None) -> np.ndarray:
+    """:func:`_k_sums` by the compiled cell-list kernel (:mod:`aicluster._pairkernel`): no
+    correction in any window; isotropic or translation correction in a rectangle.  Memory
+    grows with the number of points (a few arrays per point), not with the number of pairs."""
+    from aicluster import _pairkernel
+
+    nr = len(r)
+    patterns = np.ascontiguousarray(patterns, dtype=float)
+    step = _even_step(r)
+    mode = {"none": 0, "isotropic": 1, "translation": 2}[correction]
+    if mode == 1:
+        if terms is None:
+            terms = _rect_point_terms(patterns.reshape(-1, 2), win.bounds)
+        dist, ang, corner, bd = (np.ascontiguousarray(t) for t in terms[:4])
+    else:
+        dist, ang = np.zeros((4, 1)), np.zeros((8, 1))
+        corner, bd = np.zeros(1, dtype=bool), np.zeros(1)
+    xmin, ymin, xmax, ymax = win.bounds
+    sides = np.array([xmax - xmin, ymax - ymin])
+    counts, excess = _pairkernel.k_hist(
+        patterns, np.ascontiguousarray(r, dtype=float), float(r[-1]), step > 0, step or 1.0,
+        mode, dist, ang, corner, bd, MAX_EDGE_WEIGHT, sides, float(win.area))
+    acc = 2.0 * counts + excess
+    return np.cumsum(acc[:, :nr], axis=1)
 
 
 def _k_sums_rect_iso(patterns: np.ndarray, r: np.ndarray, terms) -> np.ndarray:

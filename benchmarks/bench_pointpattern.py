@@ -24,12 +24,13 @@ Prints wall times and ratios and writes benchmarks/results/pointpattern.json.
 Second, when R with spatstat is installed (``Rscript`` on the PATH), the engine against
 spatstat's ``mad.test(X, Lest, nsim, fix.n = TRUE, correction = "isotropic", use.theo = TRUE)``
 side by side in one run: the same CSR pattern of n = 50, 200, 1,000 and 5,000 points in the unit
-square, spatstat's default r grid (513 values to ``rmax.rule``), 999 simulations (99 at
-n = 5,000, where one spatstat run takes minutes; the ratio is per simulation either way).  Each
+square, spatstat's default r grid (513 values to ``rmax.rule``), 999 simulations.  Each
 measurement runs in its own process under ``/usr/bin/time``, which gives its wall time and peak
 memory (maximum resident set size, the interpreter included).  Writes
 benchmarks/pointpattern_spatstat.json (committed) with the ratios and the growth exponent of the
-time with n (slope of log time on log n).
+time with n (slope of log time on log n).  It also measures what a fresh process (a chapter's
+kernel) pays for the compiled pair kernel: importing the module and the first K function, with
+numba's cache empty (compilation) and filled (loading the cached machine code).
 
 Run: ``python benchmarks/bench_pointpattern.py`` (``make bench``);
 ``--spatstat-only`` skips the pointpats part.
@@ -135,6 +136,52 @@ def pointpats_global(points, window, r, n_jobs: int, repeats: int):
 
 
 SPATSTAT_OUT = ROOT / "benchmarks" / "pointpattern_spatstat.json"
+
+FIRST_CALL_SNIPPET = """
+import sys, time
+t0 = time.perf_counter()
+import numpy, scipy.spatial, shapely
+t1 = time.perf_counter()
+if sys.argv[1] == "k":
+    from shapely.geometry import box
+    from aicluster import pointpattern as pp
+    t2 = time.perf_counter()
+    X = numpy.random.default_rng(1).uniform(size=(200, 2))
+    pp.k_function(X, box(0, 0, 1, 1))
+    t3 = time.perf_counter()
+    print("IMPORT", t2 - t1, "FIRST", t3 - t2)
+else:
+    print("IMPORT", 0.0, "FIRST", 0.0)
+"""
+
+
+def first_call_cost(repeats: int = 3) -> dict:
+    """Seconds a fresh process pays to import the module and compute its first K function,
+    with numba's cache empty (compilation) and filled (cache load); best of ``repeats``."""
+    import subprocess
+    import tempfile
+
+    def once(cache_dir: str) -> tuple[float, float]:
+        out = subprocess.run([sys.executable, "-c", FIRST_CALL_SNIPPET, "k"], check=True,
+                             capture_output=True, text=True,
+                             env=dict(os.environ, PYTHONPATH=str(ROOT), NUMBA_CACHE_DIR=cache_dir))
+        words = out.stdout.split()
+        return float(words[words.index("IMPORT") + 1]), float(words[words.index("FIRST") + 1])
+
+    cold, warm = [], []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            cold.append(once(cache))
+            warm.append(once(cache))
+    result = {
+        "cold_cache": {"import_seconds": round(min(c[0] for c in cold), 3),
+                       "first_k_seconds": round(min(c[1] for c in cold), 3)},
+        "warm_cache": {"import_seconds": round(min(w[0] for w in warm), 3),
+                       "first_k_seconds": round(min(w[1] for w in warm), 3)},
+    }
+    print("fresh process: import + first K function, numba cache empty "
+          f"{result['cold_cache']}, filled {result['warm_cache']}", flush=True)
+    return result
 SPATSTAT_NS = (50, 200, 1000, 5000)
 
 PY_SNIPPET = """
@@ -142,6 +189,7 @@ import sys, time
 import numpy as np
 from shapely.geometry import box
 from aicluster import pointpattern as pp
+from aicluster import _pairkernel  # numba and the cached kernel, as R loads spatstat first
 X = np.loadtxt(sys.argv[1], delimiter=",", skiprows=1)
 t0, c0 = time.perf_counter(), time.process_time()
 res = pp.global_envelope_test(X, box(0, 0, 1, 1), nsim=int(sys.argv[2]), rng=1, test="mad")
@@ -189,7 +237,7 @@ def spatstat_comparison() -> None:
         py.write_text(PY_SNIPPET)
         rs.write_text(R_SNIPPET)
         for n in SPATSTAT_NS:
-            nsim = 999 if n <= 1000 else 99
+            nsim = NSIM
             X = pp.csr(box(0.0, 0.0, 1.0, 1.0), n, np.random.default_rng([SEED, n]))
             csv = Path(tmp) / f"x{n}.csv"
             np.savetxt(csv, X, delimiter=",", header="x,y", comments="", fmt="%.17g")
@@ -210,6 +258,8 @@ def spatstat_comparison() -> None:
                   f"{row['spatstat_over_aicluster_cpu']:.2f}); same T_obs: {row['same_T_obs']}",
                   flush=True)
 
+    first_call = first_call_cost()
+
     def growth(key, what="seconds"):
         ln = np.log([r["n"] for r in rows])
         lt = np.log([r[key][what] / r["nsim"] for r in rows])
@@ -221,6 +271,7 @@ def spatstat_comparison() -> None:
         "machine": {"python": platform.python_version(), "platform": platform.platform(),
                     "cpu_count": os.cpu_count(), "load_average": os.getloadavg()},
         "rows": rows,
+        "first_call": first_call,
         "growth_exponent_time_per_simulation": {"aicluster": growth("aicluster"),
                                                 "spatstat": growth("spatstat")},
         "growth_exponent_cpu_time_per_simulation": {
@@ -234,7 +285,14 @@ def spatstat_comparison() -> None:
                   "of each process, less sensitive to other jobs on a shared machine. Both "
                   "run on one thread.",
                   "load_average_1min is the machine's load when the row finished (2 cores).",
-                  "n = 5,000 runs 99 simulations; compare time per simulation.",
+                  "Loading the libraries is outside both timings: R's library(spatstat), "
+                  "and here the import of aicluster.pointpattern and of its compiled kernel "
+                  "(numba); what that costs a fresh process is under first_call.",
+                  "first_call: a fresh Python process importing aicluster.pointpattern and "
+                  "computing one K function (isotropic, rectangle, 200 points), with numba's "
+                  "cache directory empty (cold: the kernel is compiled) and then filled (warm: "
+                  "the compiled kernel is loaded); seconds beyond a process that imports "
+                  "numpy, scipy and shapely only.",
                   "The machine is shared: compare the two columns of one row, measured "
                   "minutes apart, rather than rows of different runs."],
     }
