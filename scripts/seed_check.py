@@ -62,6 +62,7 @@ def compute(processes: int | None = None) -> tuple[str, dict]:
         exec(compile(family_code(), str(CHAPTER), "exec"), NS)
     finally:
         os.chdir(cwd)
+    NS["PROCESSES"] = 1  # the seeds run in parallel here, each in one process
     seeds = tuple(NS["SEEDS"])
     processes = processes or min(len(seeds), os.cpu_count() or 1)
     with get_context("fork").Pool(processes) as pool:
