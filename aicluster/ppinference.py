@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import multiprocessing
+import sys
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -369,7 +370,7 @@ def holm_family(tests: dict, rngs: dict, nsim: int = 999, max_nsim: int = 9999,
     ``nsim`` more, up to ``max_nsim``.  Returns ``{key: McTest}``; adjust with :func:`holm`.
 
     With ``processes`` > 1 the statistics of the simulated patterns are computed in that many
-    forked worker processes (where the platform can fork; else in this one).  The patterns are
+    forked worker processes on Linux (elsewhere fork is unsafe or missing: in this process).  The patterns are
     still drawn here, in order, from ``rngs``, so the results are the same for any
     ``processes``; statistics must not draw random numbers.
     """
@@ -408,12 +409,12 @@ def _statistic_in_worker(task) -> float:
 @contextmanager
 def _statistic_mapper(statistics: dict, processes: int):
     """A function ``(key, patterns) -> [statistic of each pattern]``, in order; computed in
-    ``processes`` forked workers when more than one is asked for and the platform can fork.
+    ``processes`` forked workers when more than one is asked for, on Linux.
     The workers inherit ``statistics`` (closures need not be picklable); only the patterns
     and the results cross between processes."""
     if int(processes) < 1:
         raise ValueError(f"processes must be at least 1, got {processes}")
-    if processes == 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if processes == 1 or not sys.platform.startswith("linux"):
         yield lambda k, patterns: [float(statistics[k](x)) for x in patterns]
         return
     global _WORKER_STATISTICS

@@ -7,13 +7,15 @@ seed, but takes minutes (up to 9,999 simulations per test, each re-estimating it
 and test, the Holm-adjusted p-value and the verdict in ``benchmarks/pointpattern_seeds.json``.
 
 The file is keyed by a hash of what its results depend on: the data (site locations,
-institutions, district), the chapter's parameters, the source of the statistics modules, and the
+institutions, district), the chapter's parameters, the code of the statistics modules
+(:func:`code_fingerprint`: comments and docstrings do not count), and the
 seed-1 results themselves -- which the chapter recomputes, so any change to the family's code
 that changes a result also changes the key.  :func:`load` refuses a file whose key differs, with
 a message naming the command that regenerates it.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 
@@ -49,9 +51,22 @@ def verdict_record(verdicts: dict) -> dict:
     return {k: [float(p), str(d)] for k, (p, d) in verdicts.items()}
 
 
+def code_fingerprint(source: str) -> str:
+    """Hash of a module's code: its syntax tree without docstrings, so that comments,
+    docstrings and layout do not count, but any change to what runs does."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(body, list) and body and isinstance(body[0], ast.Expr)
+                and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return hashlib.sha256(ast.dump(tree).encode("utf-8")).hexdigest()
+
+
 def key(data: dict, params: dict, seed1: dict) -> str:
-    """Hash of the data, parameters, statistics modules and the seed-1 verdict record."""
-    sources = {m: hashlib.sha256((paths.ROOT / "aicluster" / m).read_bytes()).hexdigest()
+    """Hash of the data, parameters, statistics modules' code and the seed-1 verdicts."""
+    sources = {m: code_fingerprint((paths.ROOT / "aicluster" / m).read_text(encoding="utf-8"))
                for m in MODULES}
     text = json.dumps({"data": _plain(data), "params": _plain(params), "modules": sources,
                        "seed1": seed1}, sort_keys=True)

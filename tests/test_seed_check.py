@@ -51,3 +51,11 @@ def test_a_fresh_run_of_the_five_seeds_reproduces_the_stored_file(monkeypatch):
     key, records = script.compute()
     assert seedcheck.load(key) == records  # raises, naming the command, if the key is stale
     assert sorted(records) == [1, 2, 3, 4, 5]
+
+
+def test_code_fingerprint_ignores_comments_and_docstrings_but_not_code():
+    code = 'def f(x):\n    """Twice x."""\n    return 2 * x  # double\n'
+    same = 'def f(x):\n    # no docstring\n    return 2 * x\n'
+    other = 'def f(x):\n    """Twice x."""\n    return 3 * x\n'
+    fp = seedcheck.code_fingerprint
+    assert fp(code) == fp(same) != fp(other)
