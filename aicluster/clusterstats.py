@@ -28,19 +28,12 @@ from . import ppinference as ppi
 
 #: Points closer than this (metres) are treated as one location.
 COINCIDENT_TOL_M = 1.0
-#: Distances of the L function: walking scales, 0-1500 m in 25 m steps.
-R_WALK = np.arange(0.0, 1500.0 + 1e-9, 25.0)
-#: Fixed kernel bandwidths of the chapter (metres).
+#: Default fixed kernel bandwidths (metres).
 FIXED_BANDWIDTHS_M = (500.0, 1000.0, 2000.0)
 #: Candidate bandwidths for likelihood cross-validation (metres, log-spaced 100 m - 5 km).
 CV_BANDWIDTHS_M = np.geomspace(100.0, 5000.0, 60)
-#: Walking-scale DBSCAN radii (metres), checked beside the k-distance knee.
+#: Default walking-scale DBSCAN radii (metres), checked beside the k-distance knee.
 WALK_EPS_M = (300.0, 500.0, 750.0, 1000.0, 1500.0)
-#: Mentougou's AI policy sites: the Zhongguancun Mentougou Science Park, the Jingxi AI Science
-#: Park, the AI computing centre and the Jingxi Zhigu exhibition centre (where the sources put
-#: an AI firm).  Mentougou has no ``ai_building`` in the data, so the sites are named here.
-MENTOUGOU_AI_SITE_IDS = ("mt_zgc_science_park", "mt_jingxi_ai_park", "mt_ai_compute_centre",
-                         "mt_jingxi_zhigu_showroom")
 
 
 # --------------------------------------------------------------------------------------------
