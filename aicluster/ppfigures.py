@@ -1,8 +1,9 @@
 """The figures of the chapter "Do AI firms cluster?" (``chapters/point_patterns.ipynb``).
 
-Each ``*_figure`` function draws one figure from the results of :mod:`aicluster.clusters` and
-returns it; :func:`save` writes it to ``figures/`` with :func:`aicluster.style.save_png` (no
-timestamps, byte-identical reruns) and closes it.  Maps are in metres (EPSG:4548) and share the
+Each ``*_figure`` function draws one figure from the chapter's results (computed with
+:mod:`aicluster.clusterstats` and :mod:`aicluster.pointpattern`) and returns it; :func:`save`
+writes it to ``figures/`` with :func:`aicluster.style.save_png` (no timestamps, byte-identical
+reruns) and closes it.  Maps are in metres (EPSG:4548) and share the
 layers of :class:`MapLayers`: the district, the two fitted windows, the institutions and the
 building locations.  Every map also shows the bundled geographic context, light and under the
 data (rail lines and stations, the Yongding river where it is in view:
@@ -20,7 +21,7 @@ import pandas as pd
 from matplotlib import patheffects
 from matplotlib.lines import Line2D
 
-from . import clusters as cl
+from . import clusterstats as cs
 from . import context, geo, haidian, maps, paths, style
 
 C = style.PALETTE
@@ -83,13 +84,13 @@ class MapLayers:
 
 
 def map_layers(windows, buffer_m: float, institutions, points, site_keys=None) -> MapLayers:
-    """:class:`MapLayers` from :func:`aicluster.clusters.study_windows`, the institutions'
-    GeoDataFrame and the buildings' (n, 2) metric coordinates.  ``site_keys`` (one place key per
-    building, e.g. ``context.with_keys(sites)["key"]``) labels each location with the keys of
-    its buildings; without it the locations are numbered as in
-    :func:`aicluster.clusters.buildings_table`.  The institutions carry their keys from
-    ``data/place_keys.csv`` when all of them have one."""
-    locations, multiplicity = cl.distinct_locations(points)
+    """:class:`MapLayers` from the chapter's study windows (``{"haidian" | "core" | "buffer":
+    (name, polygon)}``), the institutions' GeoDataFrame and the buildings' (n, 2) metric
+    coordinates.  ``site_keys`` (one place key per building, e.g.
+    ``context.with_keys(sites)["key"]``) labels each location with the keys of its buildings;
+    without it the locations are numbered as in the chapter's table of buildings.  The
+    institutions carry their keys from ``data/place_keys.csv`` when all of them have one."""
+    locations, multiplicity = cs.distinct_locations(points)
     names = tuple(row.name_zh if row.kind == "university" else None
                   for row in institutions.itertuples())
     return MapLayers(windows["haidian"][1], windows["core"][1], windows["buffer"][1], buffer_m,
@@ -104,7 +105,7 @@ def _location_keys(points, site_keys):
     if len(site_keys) != len(points):
         raise ValueError(f"need one key per building: {len(site_keys)} keys, "
                          f"{len(points)} buildings")
-    labels = cl.location_labels(np.asarray(points, dtype=float))
+    labels = cs.location_labels(np.asarray(points, dtype=float))
     return tuple(maps.key_ranges([k for k, lab in zip(site_keys, labels) if lab == loc])
                  for loc in range(labels.max() + 1))
 
@@ -341,10 +342,10 @@ def sensitivity_figure(p_copies: dict, recorded: dict, nrep: int, rng=None):
 
 def _k_distance_panel(ax, points, ks, walk_eps) -> None:
     for k, colour in zip(ks, (C["sky"], C["blue"], C["purple"]), strict=True):
-        kd = cl.k_distances(points, k)
+        kd = cs.k_distances(points, k)
         ax.plot(np.arange(1, len(kd) + 1), kd, "o-", color=colour, ms=4,
                 label=f"k = {k} (min_samples = {k + 1})")
-        ax.axhline(cl.knee(kd), color=colour, lw=0.8, ls=":")
+        ax.axhline(cs.knee(kd), color=colour, lw=0.8, ls=":")
     for eps in walk_eps:
         ax.axhline(eps, color="#bbbbbb", lw=0.6)
     ax.set_xlabel("points, sorted")
@@ -372,9 +373,9 @@ def _cluster_map(ax, points, setting, layers: MapLayers, rect) -> None:
               avoid=[legend.get_window_extent(renderer)])
 
 
-def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cl.WALK_EPS_M):
+def dbscan_figure(points, setting, layers: MapLayers, ks=(1, 2, 3), walk_eps=cs.WALK_EPS_M):
     """Left: sorted k-distance curves with their knees and the walking radii.  Right: the
-    DBSCAN clusters of ``setting`` (a row of :func:`aicluster.clusters.dbscan_sensitivity`) on
+    DBSCAN clusters of ``setting`` (a row of :func:`aicluster.clusterstats.dbscan_sensitivity`) on
     the map of the urban core."""
     points = np.asarray(points, dtype=float)
     if len(setting["labels"]) != len(points):
@@ -400,7 +401,7 @@ def _white_scale_bar_and_arrow(ax) -> None:
 
 
 def kde_figure(surfaces, layers: MapLayers):
-    """A 2 x 2 grid of kernel density maps (:func:`aicluster.clusters.kde_surfaces`), each with
+    """A 2 x 2 grid of kernel density maps (:func:`aicluster.clusterstats.kde_surfaces`), each with
     its own colour bar, the context (rail, stations, river: pale, thin), the Haidian boundary,
     the core outline, institutions and locations."""
     if len(surfaces) != 4:

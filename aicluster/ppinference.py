@@ -13,7 +13,9 @@ functions).  Contents:
 * :func:`holm_multipliers`, :func:`mc_decision` -- the standard error of a Holm-adjusted
   p-value, and a three-way verdict (reject, retain, or unsettled within two standard errors);
 * :func:`sequential_mc_test` -- a Monte Carlo test that adds simulations until the p-value is
-  more than two standard errors from its threshold (or a cap is reached).
+  more than two standard errors from its threshold (or a cap is reached);
+* :func:`holm_family` -- a family of such tests, extended until every Holm-adjusted verdict is
+  settled, with the statistics optionally computed in parallel processes.
 
 Monte Carlo p-values are ``(1 + #{T_sim at least as extreme as T_obs}) / (N + 1)``; their
 standard error is ``sqrt(p (1 - p) / N)``.
@@ -21,8 +23,11 @@ standard error is ``sqrt(p (1 - p) / N)``.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import multiprocessing
+import sys
 from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -354,7 +359,7 @@ def sequential_mc_test(statistic: Callable, observed_pattern, simulate: Callable
 
 
 def holm_family(tests: dict, rngs: dict, nsim: int = 999, max_nsim: int = 9999,
-                alpha: float = 0.05) -> dict:
+                alpha: float = 0.05, processes: int = 1) -> dict:
     """Run a family of Monte Carlo tests and adjust them by Holm, simulating more where a
     verdict is not settled.
 
@@ -363,28 +368,66 @@ def holm_family(tests: dict, rngs: dict, nsim: int = 999, max_nsim: int = 9999,
     with ``nsim`` simulations; then, while the Holm-adjusted p-value of a test is within two of
     its standard errors (the raw SE times its Holm multiplier) of ``alpha``, that test gets
     ``nsim`` more, up to ``max_nsim``.  Returns ``{key: McTest}``; adjust with :func:`holm`.
+
+    With ``processes`` > 1 the statistics of the simulated patterns are computed in that many
+    forked worker processes on Linux (elsewhere fork is unsafe or missing: in this process).  The patterns are
+    still drawn here, in order, from ``rngs``, so the results are the same for any
+    ``processes``; statistics must not draw random numbers.
     """
     obs = {k: float(stat(pattern)) for k, (stat, pattern, _, _) in tests.items()}
     sims = {k: [] for k in tests}
+    with _statistic_mapper({k: t[0] for k, t in tests.items()}, processes) as statistics:
 
-    def extend(k):
-        stat, _, simulate, _ = tests[k]
-        sims[k].extend(float(stat(simulate(rngs[k]))) for _ in range(nsim))
+        def extend(k):
+            simulate = tests[k][2]
+            sims[k].extend(statistics(k, [simulate(rngs[k]) for _ in range(nsim)]))
 
-    for k in tests:
-        extend(k)
-    while True:
-        res = {k: McTest(obs[k], np.asarray(sims[k]), tests[k][3]) for k in tests}
-        keys = list(res)
-        p = np.array([res[k].p_value for k in keys])
-        adj, mult = holm(p), holm_multipliers(p)
-        todo = [k for k, a, mu in zip(keys, adj, mult)
-                if mc_decision(a, mu * res[k].se, alpha) == "unsettled"
-                and res[k].nsim + nsim <= max_nsim]
-        if not todo:
-            return res
-        for k in todo:
+        for k in tests:
             extend(k)
+        while True:
+            res = {k: McTest(obs[k], np.asarray(sims[k]), tests[k][3]) for k in tests}
+            keys = list(res)
+            p = np.array([res[k].p_value for k in keys])
+            adj, mult = holm(p), holm_multipliers(p)
+            todo = [k for k, a, mu in zip(keys, adj, mult)
+                    if mc_decision(a, mu * res[k].se, alpha) == "unsettled"
+                    and res[k].nsim + nsim <= max_nsim]
+            if not todo:
+                return res
+            for k in todo:
+                extend(k)
+
+
+_WORKER_STATISTICS: dict = {}  # the statistics of the family being run, for forked workers
+
+
+def _statistic_in_worker(task) -> float:
+    key, pattern = task
+    return float(_WORKER_STATISTICS[key](pattern))
+
+
+@contextmanager
+def _statistic_mapper(statistics: dict, processes: int):
+    """A function ``(key, patterns) -> [statistic of each pattern]``, in order; computed in
+    ``processes`` forked workers when more than one is asked for, on Linux.
+    The workers inherit ``statistics`` (closures need not be picklable); only the patterns
+    and the results cross between processes."""
+    if int(processes) < 1:
+        raise ValueError(f"processes must be at least 1, got {processes}")
+    if processes == 1 or not sys.platform.startswith("linux"):
+        yield lambda k, patterns: [float(statistics[k](x)) for x in patterns]
+        return
+    global _WORKER_STATISTICS
+    _WORKER_STATISTICS = statistics  # before the fork, so that every worker has them
+    try:
+        with multiprocessing.get_context("fork").Pool(int(processes)) as pool:
+            def mapped(k, patterns):
+                chunk = max(1, len(patterns) // (4 * int(processes)))
+                return pool.map(_statistic_in_worker, [(k, x) for x in patterns], chunk)
+
+            yield mapped
+    finally:
+        _WORKER_STATISTICS = {}
 
 
 # --------------------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aicluster import clusters as cl  # noqa: E402
+from aicluster import clusterstats as cs  # noqa: E402
 from aicluster import geo, haidian  # noqa: E402
 from aicluster import pointpattern as pp  # noqa: E402
 from aicluster import ppinference as ppi  # noqa: E402
@@ -57,7 +57,7 @@ def setting():
     places = haidian.haidian_places()
     sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
     inst = haidian.xy(haidian.of_kinds(places, haidian.INSTITUTION_KINDS))
-    locations, _ = cl.distinct_locations(haidian.xy(sites))
+    locations, _ = cs.distinct_locations(haidian.xy(sites))
     return hd, inst, locations
 
 

@@ -297,14 +297,17 @@ def test_map_template_text_is_not_evaluated(payload, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize("payload", TARGET_PAYLOADS)
 def test_ties_sentence_shows_place_names_as_text(payload):
-    from aicluster import clusters, evidence, haidian
+    from aicluster import evidence, haidian
     from aicluster.geo import METRIC
+    from conftest import chapter_functions
+    ties_sentence = chapter_functions("point_patterns.ipynb", ["estimated_coordinates",
+                                      "shared_point_name", "ties_sentence"])["ties_sentence"]
     places = evidence.load_places().to_crs(METRIC)
     sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
-    sentence = clusters.ties_sentence(sites, places)
+    sentence = ties_sentence(sites, places)
     name = next(n for n in places["name_en"] if n in sentence)  # the place on the shared point
     hostile = places.assign(name_en=places["name_en"].replace(name, payload))
-    parsed, shown = _rendered_text(clusters.ties_sentence(sites, hostile))
+    parsed, shown = _rendered_text(ties_sentence(sites, hostile))
     assert set(parsed.tags) <= {"p"}, parsed.tags
     assert payload.strip() in shown
 

@@ -15,7 +15,8 @@ LEVEL_LINE = re.compile(r"^\*Level: (\w+)\. Expected result: [^*]{10,}\*$", re.M
 # The book's own chapter helpers: a student should learn geopandas, shapely, scikit-learn and the
 # documented point-pattern functions (aicluster.pointpattern), not these.
 HELPERS = re.compile(r"\b(buffer_window|BrokenTimeAxis|DRIVERS|timeline\.|discussion\.|"
-                     r"clusters\.|cl\.|westbeijing\.|wb\.|haidian\.nearest|maps\.)")
+                     r"clusters\.|cl\.|clusterstats\.|cs\.|westbeijing\.|wb\.|"
+                     r"haidian\.nearest|maps\.)")
 
 
 def _markdown_cells(path):

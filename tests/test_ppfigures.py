@@ -1,5 +1,5 @@
 """aicluster.ppfigures: each figure has its panels and artists, is byte-stable, and checks its
-inputs.  Drawn from the synthetic district of test_clusters with few simulations."""
+inputs.  Drawn from the synthetic district of test_point_patterns_chapter with few simulations."""
 import io
 
 import matplotlib.pyplot as plt
@@ -9,11 +9,11 @@ from matplotlib.collections import PathCollection
 from PIL import Image
 
 import aicluster
-from aicluster import clusters as cl
+from aicluster import clusterstats as cs
 from aicluster import context, haidian, paths, style
 from aicluster import pointpattern as pp
 from aicluster import ppfigures as ppf
-from test_clusters import synthetic_chapter
+from test_point_patterns_chapter import synthetic_chapter
 
 R = np.arange(0.0, 1001.0, 100.0)
 
@@ -30,7 +30,7 @@ def chapter():
     """The synthetic chapter's results, as the notebook computes them (few simulations)."""
     places, sites, institutions, xy, windows = synthetic_chapter()
     gen = np.random.default_rng(1)
-    loc, _ = cl.distinct_locations(xy)
+    loc, _ = cs.distinct_locations(xy)
     core = windows["core"][1]
     curves = [ppf.CurvePanel(title, R, pp.l_function(loc, w, R) - R,
                              np.array([pp.l_function(pp.csr(w, len(loc), gen), w, R) - R
@@ -43,12 +43,12 @@ def chapter():
                             np.array([pp.g_cross(pp.csr(core, len(loc), gen), inst, core, grid,
                                                  "none") for _ in range(19)]), "locations")]
     copies = {"A": gen.uniform(size=4), "B": gen.uniform(size=4)}
-    db = cl.dbscan_sensitivity(xy, (2, 3, 4), cl.WALK_EPS_M)
+    db = cs.dbscan_sensitivity(xy, (2, 3, 4), cs.WALK_EPS_M)
     layers = ppf.map_layers(windows, 1000.0, institutions, xy)
     return {"sites": sites, "xy": xy, "layers": layers, "curves": curves, "cross": cross,
             "copies": copies, "recorded": {"A": 0.01, "B": 0.5},
-            "knee": cl.knee_setting(db, 3),
-            "surfaces": cl.kde_surfaces(xy, 750.0, layers.zoom_extent(1500.0), cell=100.0)}
+            "knee": cs.knee_setting(db, 3),
+            "surfaces": cs.kde_surfaces(xy, 750.0, layers.zoom_extent(1500.0), cell=100.0)}
 
 
 FIGURES = {
@@ -152,7 +152,7 @@ def test_dbscan_figure(chapter):
     knee = chapter["knee"]
     fig = ppf.dbscan_figure(chapter["xy"], knee, chapter["layers"])
     ax1, ax2 = fig.axes
-    assert len(ax1.lines) == 3 * 2 + len(cl.WALK_EPS_M)  # curves, knees, walking radii
+    assert len(ax1.lines) == 3 * 2 + len(cs.WALK_EPS_M)  # curves, knees, walking radii
     labels = np.array(knee["labels"])
     legend = [t.get_text() for t in ax2.get_legend().get_texts()]
     assert len(legend) == len(np.unique(labels))

@@ -1,52 +1,39 @@
-"""The cluster analysis of the chapter "Do AI firms cluster?": windows, tests, clusters, densities.
+"""General statistics of small point patterns, used by the chapter "Do AI firms cluster?".
 
 Everything here works on ``(n, 2)`` arrays of coordinates in metres (EPSG:4548) and shapely
-polygons in the same CRS; the point-pattern statistics themselves (Clark-Evans, K/L, envelope
-tests, CSR, centrography) are in :mod:`aicluster.pointpattern`.  Which places count as AI sites
-and institutions is decided in :mod:`aicluster.haidian`.  The last sections run the chapter's
-analyses window by window and turn the results into its tables and glued values (these take
-the sites' GeoDataFrames where names or coordinate sources are needed); its figures are drawn
-by :mod:`aicluster.ppfigures`.
-
-The tests of the chapter are composed in the chapter itself from the statistics library
-(:mod:`aicluster.pointpattern`, :mod:`aicluster.ppinference`); what remains here is the data
-handling (coincident points, windows, displacement within precision discs), density-based
-clustering, kernel density and centrography, and the tables and glued values of those sections.
+polygons in the same CRS, and knows nothing of the book's places or wording: coincident points
+and distinct locations, study windows (Ripley-Rasson core, buffers), a Monte Carlo proximity
+test, displacement within precision discs, Matern cluster patterns and the power of the
+Clark-Evans test, DBSCAN and HDBSCAN over grids of settings, Gaussian kernel density with a
+cross-validated bandwidth, and centrography.  The point-pattern summaries themselves
+(Clark-Evans, K/L, envelopes, CSR) are in :mod:`aicluster.pointpattern`, the inference (cluster
+processes, sequential Monte Carlo tests, Holm) in :mod:`aicluster.ppinference`.  The chapter's
+tables, glued values and sentences are written in the chapter itself.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
-from scipy.spatial import ConvexHull, cKDTree
+from scipy.spatial import cKDTree
 from shapely.geometry import MultiPolygon, Polygon
 
-from . import context, escape, evidence, haidian
 from . import pointpattern as pp
 from . import ppinference as ppi
-from .geo import METRIC, WGS84
 
 #: Points closer than this (metres) are treated as one location.
 COINCIDENT_TOL_M = 1.0
-#: Distances of the L function: walking scales, 0-1500 m in 25 m steps.
-R_WALK = np.arange(0.0, 1500.0 + 1e-9, 25.0)
-#: Fixed kernel bandwidths of the chapter (metres).
+#: Default fixed kernel bandwidths (metres).
 FIXED_BANDWIDTHS_M = (500.0, 1000.0, 2000.0)
 #: Candidate bandwidths for likelihood cross-validation (metres, log-spaced 100 m - 5 km).
 CV_BANDWIDTHS_M = np.geomspace(100.0, 5000.0, 60)
-#: Walking-scale DBSCAN radii (metres), checked beside the k-distance knee.
+#: Default walking-scale DBSCAN radii (metres), checked beside the k-distance knee.
 WALK_EPS_M = (300.0, 500.0, 750.0, 1000.0, 1500.0)
-#: Mentougou's AI policy sites: the Zhongguancun Mentougou Science Park, the Jingxi AI Science
-#: Park, the AI computing centre and the Jingxi Zhigu exhibition centre (where the sources put
-#: an AI firm).  Mentougou has no ``ai_building`` in the data, so the sites are named here.
-MENTOUGOU_AI_SITE_IDS = ("mt_zgc_science_park", "mt_jingxi_ai_park", "mt_ai_compute_centre",
-                         "mt_jingxi_zhigu_showroom")
 
 
 # --------------------------------------------------------------------------------------------
@@ -191,9 +178,12 @@ _STATS = {"mean": np.mean, "median": np.median}
 
 def nearest_distances(points, targets) -> np.ndarray:
     """Distance from each point to its nearest target; works on (..., 2) arrays (e.g. a stack of
-    simulated patterns). The query itself is `haidian.nearest` (KD-tree)."""
+    simulated patterns), by a KD-tree query."""
     pts = np.asarray(points, dtype=float)
-    dist, _ = haidian.nearest(pts.reshape(-1, 2), _xy(targets))
+    targets = _xy(targets)
+    if len(targets) == 0:
+        raise ValueError("need at least one target point")
+    dist, _ = cKDTree(targets).query(pts.reshape(-1, 2), k=1)
     return dist.reshape(pts.shape[:-1])
 
 
@@ -348,6 +338,14 @@ def dbscan_sensitivity(points, min_samples_values=(2, 3, 4), walk_eps=WALK_EPS_M
     return pd.concat(frames, ignore_index=True)
 
 
+def knee_setting(db: pd.DataFrame, min_samples: int) -> pd.Series:
+    """The row of :func:`dbscan_sensitivity` with eps at the knee for ``min_samples``."""
+    rows = db[(db["min_samples"] == min_samples) & (db["eps_from"] == "knee")]
+    if rows.empty:
+        raise ValueError(f"no knee setting for min_samples = {min_samples}")
+    return rows.iloc[0]
+
+
 def hdbscan_grid(points, min_cluster_sizes, allow_single_cluster=(False, True)) -> pd.DataFrame:
     """HDBSCAN (scikit-learn) for every min_cluster_size and allow_single_cluster setting."""
     from sklearn.cluster import HDBSCAN
@@ -415,6 +413,34 @@ def cv_bandwidth(points, bandwidths=CV_BANDWIDTHS_M) -> tuple[float, np.ndarray]
     return float(h[np.argmax(scores)]), scores
 
 
+@dataclass(frozen=True, eq=False)
+class KdeSurface:
+    """A kernel density raster (:func:`kde_raster`) and whether its bandwidth was
+    cross-validated."""
+
+    bandwidth: float
+    xs: np.ndarray
+    ys: np.ndarray
+    z: np.ndarray
+    cross_validated: bool
+    bounds: tuple[float, float, float, float]
+
+    def peak(self, points) -> tuple[float, int]:
+        """The highest intensity, and the index of the point nearest the cell where it is."""
+        iy, ix = np.unravel_index(np.argmax(self.z), self.z.shape)
+        d = np.hypot(*(_xy(points) - np.array([[self.xs[ix], self.ys[iy]]])).T)
+        return self.z.max(), int(np.argmin(d))
+
+
+def kde_surfaces(points, h_cv: float, bounds, fixed=FIXED_BANDWIDTHS_M, cell: float = 50.0) -> list:
+    """:class:`KdeSurface` at each ``fixed`` bandwidth and at the cross-validated ``h_cv``."""
+    out = []
+    for h, cv in [*((h, False) for h in fixed), (h_cv, True)]:
+        xs, ys, z = kde_raster(points, h, bounds, cell=cell)
+        out.append(KdeSurface(h, xs, ys, z, cv, tuple(bounds)))
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # Centrography
 # --------------------------------------------------------------------------------------------
@@ -450,313 +476,3 @@ def subsample_centrography(points, m: int, nsub: int = 999, rng=None) -> pd.Data
     rng = np.random.default_rng(rng)
     return pd.DataFrame([centrography(pts[rng.choice(len(pts), m, replace=False)])
                          for _ in range(nsub)])
-
-
-# --------------------------------------------------------------------------------------------
-# The chapter's analyses, window by window: results, tables and the values glued into the prose
-# --------------------------------------------------------------------------------------------
-# Each ``*_by_window`` function runs one analysis in every study window of
-# :func:`study_windows`; ``*_table`` turns its results into the table the chapter shows (with
-# ``*_FORMATS`` for :func:`aicluster.display.md_table`) and ``*_glue`` into the values its prose
-# pastes, as an ordered ``{glue key: value}`` mapping.  Sentences meant for ``{glue:md}`` are
-# plain strings here; the chapter glues them as Markdown.  Random streams are
-# ``numpy.random.default_rng([*seed, ...])`` with the window's position appended, so one chapter
-# seed gives each analysis and window its own reproducible stream.
-
-
-BUILDINGS_FORMATS = {"Distance (m)": "{:,.0f}"}
-DBSCAN_FORMATS = {"eps (m)": "{:,.0f}"}
-
-
-
-
-
-
-# --- the points ------------------------------------------------------------------------------
-
-
-def estimated_coordinates(sites) -> np.ndarray:
-    """True for each site whose coordinate is an estimate (``coord_source`` ESTIMATE…)."""
-    return sites["coord_source"].str.startswith("ESTIMATE").to_numpy(bool)
-
-
-def shared_point_name(point, places, sites) -> str:
-    """' of <English> <Chinese>' for a place that is not a site and stands on ``point`` (whose
-    coordinate tied buildings copy, e.g. a science park), else ''."""
-    d = np.hypot(*(haidian.xy(places) - np.asarray(point, dtype=float)).T)
-    others = places[(d < COINCIDENT_TOL_M) & ~places["place_id"].isin(sites["place_id"])]
-    return f" of {others['name_en'].iloc[0]} {others['name_zh'].iloc[0]}" if len(others) else ""
-
-
-def ties_sentence(sites, places) -> str:
-    """How many sites share a coordinate, and where the largest group of them stands (Markdown:
-    the place names from data in it are escaped)."""
-    pts = haidian.xy(sites)
-    groups = coincident_groups(pts)
-    if not groups:
-        return "No two buildings share a coordinate in the current data"
-    big = max(groups, key=len)
-    where = escape.markdown_inline(shared_point_name(pts[big[0]], places, sites))
-    if len(groups) == 1:
-        return f"{len(big)} buildings share one estimated point{where}"
-    return (f"{sum(len(g) for g in groups)} buildings share {len(groups)} locations; "
-            f"the largest group, {len(big)} buildings, sits on one estimated point{where}")
-
-
-def points_glue(sites, institutions, places) -> dict:
-    """Counts, precision radii and ties of the sites (``ties_sentence`` is Markdown)."""
-    pts = haidian.xy(sites)
-    estimated = estimated_coordinates(sites)
-    precision = sites["precision_m"].to_numpy(float)
-    groups = coincident_groups(pts)
-    return {"n_sites": len(sites), "n_inst": len(institutions),
-            "n_univ": int((institutions["kind"] == "university").sum()),
-            "n_locations": len(distinct_locations(pts)[0]),
-            "n_published": int((~estimated).sum()), "n_estimated": int(estimated.sum()),
-            "prec_min": precision.min(), "prec_max": precision.max(),
-            "prec_median": float(np.median(precision)),
-            "n_tied": sum(len(g) for g in groups), "n_groups": len(groups),
-            "largest_group": max((len(g) for g in groups), default=1),
-            "ties_sentence": ties_sentence(sites, places)}
-
-
-def buildings_table(sites, institutions, keys: dict | None = None) -> pd.DataFrame:
-    """One row per site: its place key, its location number (tied sites share one), name, how its
-    coordinate was obtained, the nearest institution and the distance to it."""
-    kinds = np.where(estimated_coordinates(sites), "estimate", "published")
-    near = haidian.nearest_institution(sites, institutions)
-    keys = context.place_keys() if keys is None else keys  # one key per place, as on every map
-    return pd.DataFrame({
-        "Key": sites["place_id"].map(keys).to_numpy(),
-        "Location": location_labels(haidian.xy(sites)) + 1,
-        "Building": (sites["name_en"] + " " + sites["name_zh"]).to_numpy(),
-        "Coordinate": [f"{k} ±{p:,.0f} m" for k, p in zip(kinds, sites["precision_m"])],
-        "Nearest institution": (near["nearest_id"].map(keys) + " "
-                                + near["nearest_en"]).to_numpy(),
-        "Distance (m)": near["distance_m"].to_numpy()})
-
-
-# --- windows ---------------------------------------------------------------------------------
-
-
-def study_windows(points, district, knowledge, buffer_m: float) -> dict:
-    """The three windows of the chapter, ``{key: (display name, polygon)}``: the whole district
-    (the strawman), the Ripley-Rasson urban core, and ``buffer_m`` around the knowledge places."""
-    return {"haidian": ("All of Haidian", check_window(district)),
-            "core": ("Urban core (Ripley–Rasson)", ripley_rasson_core(points, district)),
-            "buffer": (f"Within {buffer_m / 1000:g} km of knowledge/AI places",
-                       buffer_window(knowledge, buffer_m, district))}
-
-
-def windows_glue(windows, points, buffer_m: float) -> dict:
-    """Areas of the windows (km²) and the hull, vertices and factor of the Ripley-Rasson core."""
-    locations, _ = distinct_locations(points)
-    district, core, buffer = (windows[k][1] for k in ("haidian", "core", "buffer"))
-    m = len(ConvexHull(locations).vertices)
-    return {"haidian_km2": district.area / 1e6,
-            "hull_km2": pp.convex_hull_area(locations) / 1e6, "hull_m": m,
-            "rr_factor": 1 / np.sqrt(1 - m / len(locations)),
-            "core_km2": core.area / 1e6, "core_share_pct": 100 * core.area / district.area,
-            "buffer_m": buffer_m, "buffer_km2": buffer.area / 1e6}
-
-
-# --- Clark-Evans -----------------------------------------------------------------------------
-
-
-# --- the L function --------------------------------------------------------------------------
-
-
-# --- proximity -------------------------------------------------------------------------------
-
-
-# --- sensitivity to the coordinates ----------------------------------------------------------
-
-
-# --- density-based clusters ------------------------------------------------------------------
-
-
-def knee_setting(db: pd.DataFrame, min_samples: int) -> pd.Series:
-    """The row of :func:`dbscan_sensitivity` with eps at the knee for ``min_samples``."""
-    rows = db[(db["min_samples"] == min_samples) & (db["eps_from"] == "knee")]
-    if rows.empty:
-        raise ValueError(f"no knee setting for min_samples = {min_samples}")
-    return rows.iloc[0]
-
-
-def dbscan_table(db: pd.DataFrame) -> pd.DataFrame:
-    return db.drop(columns="labels").rename(columns={
-        "eps_from": "eps from", "eps_m": "eps (m)", "clusters": "Clusters",
-        "noise": "Noise points", "largest": "Largest cluster"})
-
-
-def dbscan_glue(db: pd.DataFrame, knee: pd.Series, points) -> dict:
-    """The walking radii, the result at ``knee``, the ranges over the grid and the sentence
-    (Markdown) on the cluster that tied coordinates force."""
-    k_tied = max((len(g) for g in coincident_groups(points)), default=0)
-    return {"eps_min": min(WALK_EPS_M), "eps_max": max(WALK_EPS_M),
-            "knee3_eps": knee["eps_m"], "knee3_clusters": knee["clusters"],
-            "knee3_noise": knee["noise"], "db_n_settings": len(db),
-            "db_tie_sentence": (
-                "One cluster is guaranteed by the data rather than found in them: the "
-                f"{k_tied} buildings on one shared point are within any radius of each other, so "
-                f"they form a cluster whenever min_samples is at most {k_tied}." if k_tied > 1
-                else "No cluster is forced by shared coordinates."),
-            "db_clusters_min": db["clusters"].min(), "db_clusters_max": db["clusters"].max(),
-            "db_largest_min": db["largest"].min(), "db_largest_max": db["largest"].max()}
-
-
-def hdbscan_table(hdb: pd.DataFrame) -> pd.DataFrame:
-    return hdb.drop(columns="labels").rename(columns={
-        "clusters": "Clusters", "noise": "Noise points", "largest": "Largest cluster"})
-
-
-def hdbscan_glue(hdb: pd.DataFrame) -> dict:
-    return {"hdb_clusters_min": hdb["clusters"].min(), "hdb_clusters_max": hdb["clusters"].max(),
-            "hdb_all_noise": int((hdb["clusters"] == 0).sum()), "hdb_n_settings": len(hdb)}
-
-
-# --- kernel density --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, eq=False)
-class KdeSurface:
-    """A kernel density raster (:func:`kde_raster`) and whether its bandwidth was
-    cross-validated."""
-
-    bandwidth: float
-    xs: np.ndarray
-    ys: np.ndarray
-    z: np.ndarray
-    cross_validated: bool
-    bounds: tuple[float, float, float, float]
-
-    def peak(self, points) -> tuple[float, int]:
-        """The highest intensity, and the index of the point nearest the cell where it is."""
-        iy, ix = np.unravel_index(np.argmax(self.z), self.z.shape)
-        d = np.hypot(*(_xy(points) - np.array([[self.xs[ix], self.ys[iy]]])).T)
-        return self.z.max(), int(np.argmin(d))
-
-
-def kde_surfaces(points, h_cv: float, bounds, fixed=FIXED_BANDWIDTHS_M, cell: float = 50.0) -> list:
-    """:class:`KdeSurface` at each ``fixed`` bandwidth and at the cross-validated ``h_cv``."""
-    out = []
-    for h, cv in [*((h, False) for h in fixed), (h_cv, True)]:
-        xs, ys, z = kde_raster(points, h, bounds, cell=cell)
-        out.append(KdeSurface(h, xs, ys, z, cv, tuple(bounds)))
-    return out
-
-
-def bandwidth_glue(h_cv: float, fixed=FIXED_BANDWIDTHS_M, candidates=CV_BANDWIDTHS_M) -> dict:
-    """The fixed bandwidths ``h1``-``h3``, the cross-validated one and its candidate range."""
-    return {"h1": fixed[0], "h2": fixed[1], "h3": fixed[2], "h_cv": h_cv,
-            "n_cv": len(candidates), "cv_lo": candidates[0], "cv_hi": candidates[-1],
-            "cv_at_edge": ("at the edge of" if h_cv in (candidates[0], candidates[-1])
-                           else "inside")}
-
-
-def site_words(sites, i: int) -> str:
-    """Site ``i`` by name, or the point it shares with other sites."""
-    labels = location_labels(haidian.xy(sites))
-    shared = int(np.sum(labels == labels[i]))
-    name = f"{sites['name_en'].iloc[i]} {sites['name_zh'].iloc[i]}"
-    return f"the point shared by {shared} buildings, among them {name}" if shared > 1 else name
-
-
-def kde_glue(surfaces, sites) -> dict:
-    """Peak intensity and the place nearest it at each bandwidth (``kde_{h1,h2,h3,hcv}_…``),
-    and the sentence (Markdown) on whether the sharpest peak sits on a shared coordinate."""
-    pts = haidian.xy(sites)
-    peaks = [s.peak(pts) for s in surfaces]
-    out = {}
-    for (peak, i), tag in zip(peaks, ("h1", "h2", "h3", "hcv"), strict=True):
-        out |= {f"kde_{tag}_peak": peak, f"kde_{tag}_place": site_words(sites, i)}
-    labels = location_labels(pts)
-    on_tie = np.sum(labels == labels[peaks[0][1]]) > 1
-    out["kde_tie_sentence"] = (
-        "The highest peak at the smallest bandwidth sits on a shared estimated point, so it "
-        "reflects how the coordinates were made as much as where the buildings are." if on_tie
-        else "The highest peak does not sit on a shared coordinate.")
-    return out
-
-
-# --- Haidian and Mentougou compared ----------------------------------------------------------
-
-
-def mentougou_sites(places=None) -> np.ndarray:
-    """Metric coordinates of Mentougou's AI policy sites (:data:`MENTOUGOU_AI_SITE_IDS`)."""
-    places = (evidence.load_places() if places is None else places).to_crs(METRIC)
-    sites = places.set_index("place_id").loc[list(MENTOUGOU_AI_SITE_IDS)]
-    return np.column_stack([sites.geometry.x, sites.geometry.y])
-
-
-def _lonlat(c: dict) -> str:
-    p = gpd.GeoSeries(gpd.points_from_xy([c["mean_x"]], [c["mean_y"]]), crs=METRIC).to_crs(WGS84)
-    return f"{p.x[0]:.4f}, {p.y[0]:.4f}"
-
-
-def _or_undefined(x: float, fmt: str) -> str:
-    return "undefined" if not np.isfinite(x) else fmt.format(x)
-
-
-def _median_range(sub: pd.DataFrame, col: str, fmt: str) -> str:
-    """'median [5 %–95 %]' of a column of subsample results (NaN where undefined)."""
-    v = sub[col].dropna()
-    if v.empty:
-        return "undefined in every subsample"
-    median, lo, hi = (fmt.format(x) for x in (v.median(), v.quantile(0.05), v.quantile(0.95)))
-    return f"{median} [{lo}–{hi}]"
-
-
-def per_100_km2(c: dict, district_km2: float) -> float:
-    """Sites per 100 km² of the district."""
-    return 100 * c["n"] / district_km2
-
-
-def centrography_table(haidian_c: dict, mentougou_c: dict, sub: pd.DataFrame,
-                       district_km2: dict) -> pd.DataFrame:
-    """:func:`centrography` of Haidian's sites, of its subsamples (median [5-95 %]) and of
-    Mentougou's, one row per measure; ``district_km2`` maps 'haidian'/'mentougou' to areas."""
-    hd, mt, m = haidian_c, mentougou_c, int(sub["n"].iloc[0])
-    measures = (("standard_distance_m", "Standard distance (m)", "{:,.0f}"),
-                ("hull_km2", "Convex hull (km²)", "{:.2f}"),
-                ("ripley_rasson_km2", "Ripley–Rasson area (km²)", "{:.2f}"),
-                ("density_per_km2", "Sites per km² of that area", "{:.2f}"))
-    rows = {"Sites": (hd["n"], f"{m} (subsamples)", mt["n"]),
-            "Distinct locations": (hd["n_locations"], _median_range(sub, "n_locations", "{:.0f}"),
-                                   mt["n_locations"]),
-            "Mean centre (lon, lat)": (_lonlat(hd), "–", _lonlat(mt))}
-    for col, label, fmt in measures:
-        rows[label] = (_or_undefined(hd[col], fmt), _median_range(sub, col, fmt),
-                       _or_undefined(mt[col], fmt))
-    rows["Sites per 100 km² of district"] = (
-        f"{per_100_km2(hd, district_km2['haidian']):.2f}", "–",
-        f"{per_100_km2(mt, district_km2['mentougou']):.2f}")
-    columns = ["Haidian, all", f"Haidian, subsamples of {m}: median [5–95 %]", "Mentougou"]
-    return pd.DataFrame(rows, index=columns).T.rename_axis("Measure").reset_index()
-
-
-def centrography_glue(haidian_c: dict, mentougou_c: dict, sub: pd.DataFrame,
-                      district_km2: dict) -> dict:
-    mt = mentougou_c
-    return {"n_mt": mt["n"], "n_mt_loc": mt["n_locations"], "nsub": len(sub),
-            "mt_sd": mt["standard_distance_m"], "hd_sub_sd": sub["standard_distance_m"].median(),
-            "hd_sub_hull_defined_pct": 100 * sub["hull_km2"].notna().mean(),
-            "hd_sub_rr_defined_pct": 100 * sub["ripley_rasson_km2"].notna().mean(),
-            "hd_per100": per_100_km2(haidian_c, district_km2["haidian"]),
-            "mt_per100": per_100_km2(mt, district_km2["mentougou"]),
-            "mt_spread_words": ("all share one placeholder point" if mt["n_locations"] == 1
-                                else f"occupy {mt['n_locations']} distinct locations")}
-
-
-# --- power and the exercises -----------------------------------------------------------------
-
-
-def buffer_proximity_glue(places, radius: float, district, targets, site_distances, nsim: int,
-                          rng=None) -> dict:
-    """The mean-distance proximity test in a window of ``radius`` around ``places``
-    (``ex_buf<radius>_{p,ratio,km2}``), as the buffer exercise asks."""
-    window = buffer_window(places, radius, district)
-    d = np.asarray(site_distances, dtype=float).reshape(-1)
-    t = proximity_test(d, null_distances(targets, window, d.size, nsim, rng), "mean")
-    tag = f"ex_buf{radius:.0f}"
-    return {f"{tag}_p": t.p_value, f"{tag}_ratio": t.ratio, f"{tag}_km2": window.area / 1e6}
