@@ -220,6 +220,20 @@ def edit_scenarios(root: Path, baseline_warm: float) -> dict:
     return out
 
 
+def noise_note(before: list[float], after: list[float], repeats: int) -> str | None:
+    """A warning on the page when other jobs loaded the machine as the benchmark started (the
+    load average after it includes the benchmark's own last builds, so it says nothing of
+    other jobs)."""
+    cpus = os.cpu_count() or 1
+    if before[0] <= 0.5 * cpus:
+        return None
+    return (f"The machine was loaded when the benchmark started (load average {before[0]:.2f} "
+            f"on {cpus} logical CPUs), by other jobs sharing it: times and ratios are noisy "
+            "(the two books are built one after the other, not under identical load). Re-run "
+            "on an idle machine" + (", or with BENCH_REPEATS=3," if repeats < 3 else "")
+            + " for firmer numbers.")
+
+
 def store_baseline(root: Path) -> None:
     """Store the baseline's `pass` notebooks as `make outputs` stores the book's, so that a cold
     build of either uses stored outputs alike (chapters/stored_outputs.json)."""
@@ -709,12 +723,7 @@ def main(argv=None) -> None:
         "measured_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(), "load_before": before, "load_after": after,
         "repeats": args.repeats,
-        "noise_note": (f"The machine was loaded while measuring (load average {before[0]:.2f} "
-                       f"before, {after[0]:.2f} after, on {os.cpu_count()} logical CPUs), by other "
-                       "jobs sharing it: times and ratios are noisy (the two books are built one "
-                       "after the other, not under identical load). Re-run on an idle machine, "
-                       "or with BENCH_REPEATS=3, for firmer numbers."
-                       if max(before[0], after[0]) > 0.5 * (os.cpu_count() or 1) else None),
+        "noise_note": noise_note(before, after, args.repeats),
         "build": {"book": book, "baseline": baseline, "ratios": rat, "goals": GOALS},
         "chapter_import_seconds": imports,
         "edits": edits,
