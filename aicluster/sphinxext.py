@@ -23,8 +23,27 @@ def _dedupe_scripts(app, pagename, templatename, context, doctree):
     scripts[:] = unique  # in place: the builder and later handlers share this list
 
 
+def _detach_exercise_nodes(app, env):
+    """sphinx-exercise registers a copy of every exercise and solution node in the environment,
+    and each copy's nodes keep a pointer (``_document``) to the whole page they came from (a
+    gated node is registered as it stands in the page). So the pickled environment held every
+    chapter with exercises (5 MB of 5.1), unpickled on every build, warm ones included. Nothing
+    reads a registered node's page: its title, number and children are what is used. Each is
+    replaced by a copy without those pointers, before the environment is pickled."""
+    for entry in getattr(env, "sphinx_exercise_registry", {}).values():
+        node = entry.get("node")
+        if node is None:
+            continue
+        if node.parent is not None:
+            node = entry["node"] = node.deepcopy()
+        for sub in node.findall():
+            sub._document = None
+    return []
+
+
 def setup(app):
     app.connect("html-page-context", _dedupe_scripts, priority=900)  # after the others
+    app.connect("env-updated", _detach_exercise_nodes)
     setup_book_pdf(app)
     setup_wcag_markup(app)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
