@@ -300,8 +300,8 @@ def test_ties_sentence_shows_place_names_as_text(payload):
     from aicluster import evidence, haidian
     from aicluster.geo import METRIC
     from conftest import chapter_functions
-    ties_sentence = chapter_functions("point_patterns.ipynb", ["estimated_coordinates",
-                                      "shared_point_name", "ties_sentence"])["ties_sentence"]
+    ties_sentence = chapter_functions("point_patterns.ipynb", [
+        "shared_point_name", "ties_sentence"])["ties_sentence"]
     places = evidence.load_places().to_crs(METRIC)
     sites = haidian.of_kinds(places, haidian.AI_SITE_KINDS)
     sentence = ties_sentence(sites, places)

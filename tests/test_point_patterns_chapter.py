@@ -16,7 +16,7 @@ from conftest import chapter_functions
 
 CHAPTER = "point_patterns.ipynb"
 F = chapter_functions(CHAPTER, [
-    "estimated_coordinates", "shared_point_name", "ties_sentence", "points_glue",
+    "shared_point_name", "ties_sentence", "points_glue",
     "buildings_table", "windows_glue", "db_tie_sentence", "site_words", "kde_glue",
     "per_100_km2", "lonlat", "or_undefined", "median_range", "centrography_table",
     "centrography_glue"])
@@ -47,6 +47,7 @@ def synthetic_places():
 
     df = pd.DataFrame(PLACE_ROWS, columns=["place_id", "name_en", "name_zh", "kind",
                                            "coord_source", "precision_m", "x", "y"])
+    df["is_estimate"] = df["coord_source"].str.startswith("ESTIMATE")  # as load_places adds
     geometry = gpd.points_from_xy(df["x"] + ORIGIN[0], df["y"] + ORIGIN[1])
     return gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=geometry, crs=geo.METRIC)
 
